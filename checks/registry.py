@@ -1,0 +1,95 @@
+"""The ordered checklist: each check's id, title, prerequisites and where its code lives."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from checks.model import AuthMethod, CheckId, Finding, RelayConfig, Security
+
+CheckFunction = Callable[..., Finding]
+OAUTH = (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP)
+
+
+def _always(config: RelayConfig) -> bool:
+    return True
+
+
+def _none(config: RelayConfig) -> tuple[CheckId, ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One checklist entry. `requires` must pass (or warn) first; `after` must merely have finished."""
+
+    id: CheckId
+    title: str
+    target: str  # "module:function", imported on first use so unused checks cost no start-up time
+    applies: Callable[[RelayConfig], bool] = _always
+    requires: Callable[[RelayConfig], tuple[CheckId, ...]] = _none
+    after: Callable[[RelayConfig], tuple[CheckId, ...]] = _none
+
+    def function(self) -> CheckFunction:
+        module, _, name = self.target.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+def _secure(config: RelayConfig) -> tuple[CheckId, ...]:
+    return (CheckId.TLS,) if config.security is not Security.NONE else (CheckId.SMTP_GREETING,)
+
+
+CHECKLIST: tuple[CheckSpec, ...] = (
+    CheckSpec(CheckId.SETTINGS, "Settings match the setup guide", "checks.settings_check:check_settings"),
+    CheckSpec(CheckId.DNS_HOST, "Relay host name resolves", "checks.dns_checks:check_host"),
+    CheckSpec(CheckId.DNS_MX, "Sender domain's mail provider (MX, SPF)", "checks.dns_checks:check_mx",
+              applies=lambda c: c.sender_domain is not None),
+    CheckSpec(CheckId.PORT, "Port reachable", "checks.smtp_checks:check_port",
+              requires=lambda c: (CheckId.DNS_HOST,)),
+    CheckSpec(CheckId.SMTP_GREETING, "SMTP greeting and EHLO", "checks.smtp_checks:check_greeting",
+              requires=lambda c: (CheckId.TLS,) if c.security is Security.TLS else (CheckId.PORT,)),
+    CheckSpec(CheckId.TLS, "TLS encryption and certificate", "checks.smtp_checks:check_tls",
+              applies=lambda c: c.security is not Security.NONE,
+              requires=lambda c: (CheckId.PORT,) if c.security is Security.TLS else (CheckId.SMTP_GREETING,)),
+    CheckSpec(CheckId.AUTH_MECHANISMS, "SMTP AUTH offered", "checks.smtp_checks:check_auth_mechanisms",
+              applies=lambda c: c.auth is not AuthMethod.NONE, requires=_secure),
+    CheckSpec(CheckId.OAUTH_TENANT, "Tenant ID and tenant discovery", "checks.oauth_checks:check_tenant",
+              applies=lambda c: c.auth in OAUTH),
+    CheckSpec(CheckId.OAUTH_CLIENT, "Client ID and client secret", "checks.oauth_checks:check_client",
+              applies=lambda c: c.auth in OAUTH, requires=lambda c: (CheckId.OAUTH_TENANT,)),
+    CheckSpec(CheckId.OAUTH_SECRET_EXPIRY, "Client secret expiry", "checks.oauth_checks:check_secret_expiry",
+              applies=lambda c: c.auth in OAUTH, after=lambda c: (CheckId.OAUTH_CLIENT,)),
+    CheckSpec(CheckId.OAUTH_TOKEN, "Access token for SMTP", "checks.oauth_checks:check_token",
+              applies=lambda c: c.auth in OAUTH, requires=lambda c: (CheckId.OAUTH_CLIENT,)),
+    CheckSpec(CheckId.OAUTH_SCOPES, "Token permissions (scopes)", "checks.oauth_checks:check_scopes",
+              applies=lambda c: c.auth in OAUTH, requires=lambda c: (CheckId.OAUTH_TOKEN,)),
+    CheckSpec(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", "checks.smtp_checks:check_credentials",
+              applies=lambda c: c.auth is not AuthMethod.NONE,
+              requires=lambda c: (CheckId.AUTH_MECHANISMS,) + ((CheckId.OAUTH_TOKEN,) if c.auth in OAUTH else ())),
+    CheckSpec(CheckId.SENDER, "Sender address allowed", "checks.sender_check:check_sender",
+              applies=lambda c: c.sender_domain is not None,
+              requires=lambda c: (CheckId.OAUTH_TOKEN,) if c.auth in OAUTH
+              else ((CheckId.AUTH_CREDENTIALS,) if c.auth is not AuthMethod.NONE else _secure(c)),
+              after=lambda c: (CheckId.AUTH_CREDENTIALS,) if c.auth in OAUTH else ()),
+    CheckSpec(CheckId.SEND_TEST, "Test message accepted", "checks.smtp_checks:check_send_test",
+              applies=lambda c: c.send_test_to is not None, requires=lambda c: (CheckId.SENDER,)),
+)
+
+SPECS: dict[CheckId, CheckSpec] = {spec.id: spec for spec in CHECKLIST}
+ORDER: dict[CheckId, int] = {spec.id: index for index, spec in enumerate(CHECKLIST)}
+
+
+def plan(config: RelayConfig, only: tuple[CheckId, ...] | None = None) -> tuple[CheckSpec, ...]:
+    """The checks that apply to `config`, limited to `only` plus whatever those require, in checklist order."""
+    applicable = {spec.id for spec in CHECKLIST if spec.applies(config)}
+    if only is None:
+        wanted = applicable
+    else:
+        wanted, stack = set(), [c for c in only if c in applicable]
+        while stack:
+            current = stack.pop()
+            if current not in wanted:
+                wanted.add(current)
+                stack.extend(d for d in SPECS[current].requires(config) if d in applicable)
+    return tuple(spec for spec in CHECKLIST if spec.id in wanted)

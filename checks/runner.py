@@ -1,0 +1,136 @@
+"""Runs the checklist: prerequisites, concurrency, the run deadline and live observer callbacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, Protocol
+
+from checks import __version__
+from checks.context import CheckContext, Deadline, Dependencies
+from checks.model import CheckId, CheckResult, Finding, RelayConfig, RunReport, Status
+from checks.redact import redact, secret_values
+from checks.registry import SPECS, CheckSpec, plan
+
+log = logging.getLogger(__name__)
+MAX_PARALLEL_CHECKS = 4
+
+
+class Observer(Protocol):
+    """Told about progress on the caller's thread (so a UI may draw from it). Every method is optional."""
+
+    def on_plan(self, checks: list[tuple[CheckId, str]]) -> None: ...
+    def on_start(self, check_id: CheckId, title: str) -> None: ...
+    def on_finish(self, result: CheckResult) -> None: ...
+
+
+def _notify(observer: Any, event: str, *args: Any) -> None:
+    method = getattr(observer, event, None) if observer is not None else None
+    if method is not None:
+        method(*args)
+
+
+def _skip_reason(spec: CheckSpec, finished: dict[CheckId, CheckResult], config: RelayConfig) -> str | None:
+    for dep in spec.requires(config):
+        result = finished.get(dep)
+        if result is not None and not result.ok:
+            return f"Not run: '{result.title}' ({dep.value}) ended with {result.status.value}."
+    return None
+
+
+def _stamp(spec: CheckSpec, finding: Finding, duration_ms: int, secrets: tuple[str, ...]) -> CheckResult:
+    def clean(text: str) -> str:
+        return redact(text, secrets)
+
+    return CheckResult(
+        check_id=spec.id, title=spec.title, status=finding.status, summary=clean(finding.summary),
+        details=clean(finding.details), remediation=clean(finding.remediation),
+        guide_section=str(finding.guide_section), duration_ms=duration_ms, reply=clean(finding.reply),
+        transcript=tuple(clean(line) for line in finding.transcript), facts=dict(finding.facts),
+    )
+
+
+def _run_one(spec: CheckSpec, ctx: CheckContext) -> tuple[Finding, int]:
+    started = ctx.deps.clock()
+    try:
+        finding = spec.function()(ctx)
+    except Exception as exc:  # noqa: BLE001 - a broken check is reported as `error`, never raised
+        log.debug("check %s broke", spec.id.value, exc_info=False)
+        finding = Finding(Status.ERROR, f"The check itself broke: {type(exc).__name__}: {exc}",
+                          details="This is a fault in the console, not in your setup. Please report it.")
+    return finding, int((ctx.deps.clock() - started) * 1000)
+
+
+def run_checklist(
+    config: RelayConfig,
+    *,
+    only: Iterable[CheckId | str] | None = None,
+    observer: Observer | None = None,
+    deps: Dependencies | None = None,
+    run_id: str | None = None,
+) -> RunReport:
+    """Run every applicable check for `config` and return the report; never raises for a bad setup."""
+    deps = deps or Dependencies()
+    only_ids = tuple(CheckId(c) for c in only) if only is not None else None
+    specs = plan(config, only_ids)
+    deadline = Deadline.after(config.deadline, deps.clock)
+    ctx = CheckContext(config, deps=deps, deadline=deadline)
+    secrets = secret_values(config)
+    started_at = deps.now()
+    _notify(observer, "on_plan", [(s.id, s.title) for s in specs])
+
+    planned = {s.id for s in specs}
+    finished: dict[CheckId, CheckResult] = {}
+    running: dict[Future, CheckSpec] = {}
+    waiting = list(specs)
+
+    def finish(result: CheckResult) -> None:
+        finished[result.check_id] = result
+        ctx.record(result)
+        _notify(observer, "on_finish", result)
+
+    executor = ThreadPoolExecutor(max_workers=MAX_PARALLEL_CHECKS, thread_name_prefix="check")
+    try:
+        while waiting or running:
+            for spec in list(waiting):
+                needed = [d for d in spec.requires(config) + spec.after(config) if d in planned]
+                if not all(d in finished for d in needed):
+                    continue
+                waiting.remove(spec)
+                reason = _skip_reason(spec, finished, config)
+                if reason is None and deadline.expired:
+                    reason = f"Not run: the run deadline of {config.deadline:g} s was reached."
+                if reason is not None:
+                    finish(CheckResult(spec.id, spec.title, Status.SKIP, reason))
+                    continue
+                _notify(observer, "on_start", spec.id, spec.title)
+                running[executor.submit(_run_one, spec, ctx)] = spec
+            if not running:
+                continue
+            done, _ = wait(running, timeout=deadline.remaining() + 0.5, return_when=FIRST_COMPLETED)
+            if not done:
+                for future, spec in running.items():
+                    future.cancel()
+                    finish(CheckResult(spec.id, spec.title, Status.ERROR,
+                                       f"Did not finish within the run deadline of {config.deadline:g} s.",
+                                       details="Raise --deadline, or look for a server that answers very slowly."))
+                running.clear()
+                continue
+            for future in done:
+                spec = running.pop(future)
+                finding, duration_ms = future.result()
+                finish(_stamp(spec, finding, duration_ms, secrets))
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        ctx.close()
+
+    ordered = tuple(sorted(finished.values(), key=lambda r: list(SPECS).index(r.check_id)))
+    return RunReport(
+        run_id=run_id or uuid.uuid4().hex[:12], started_at=started_at, finished_at=deps.now(),
+        tool_version=__version__, profile=config.profile.value, host=config.host, port=config.port,
+        security=config.security.value, sender=config.sender or config.username or "", results=ordered,
+    )
+

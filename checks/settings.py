@@ -1,0 +1,144 @@
+"""Build a validated RelayConfig from loose values: CLI flags, a TOML file, a form, a batch row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from checks.model import (
+    SECRET_FIELDS,
+    AuthMethod,
+    Cloud,
+    FieldError,
+    InvalidSettings,
+    ProfileId,
+    RelayConfig,
+    Secret,
+    Security,
+)
+from checks.profiles import M365_HOSTS, profile
+
+# Keys a settings file or batch row may hold (DESIGN.md), plus the extensions this project adds.
+SETTING_KEYS = (
+    "profile", "host", "port", "security", "auth", "username", "sender", "password_env", "ca_file",
+    "nameserver", "connect_to", "timeout", "deadline", "tenant_id", "client_id", "client_secret_env",
+    "secret_expires", "refresh_token_env", "cloud", "login_url", "graph_url", "send_test_to",
+)
+ENV_REFERENCES = {"password_env": "password", "client_secret_env": "client_secret",
+                  "refresh_token_env": "refresh_token"}
+_ENUMS = {"profile": ProfileId, "security": Security, "auth": AuthMethod, "cloud": Cloud}
+
+
+def _choices(enum: type) -> str:
+    return ", ".join(m.value for m in enum)
+
+
+def config_from_values(
+    values: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
+) -> RelayConfig:
+    """Profile defaults + `values` -> RelayConfig; every problem is reported at once, by field."""
+    environ = os.environ if environ is None else environ
+    errors: list[FieldError] = []
+    raw = {k: v for k, v in values.items() if v is not None and not (isinstance(v, str) and not v.strip())}
+    unknown = sorted(set(raw) - set(SETTING_KEYS) - set(SECRET_FIELDS) - {"name", "setup"})
+    for key in unknown:
+        errors.append(FieldError(key, f"is not a setting (known: {', '.join(SETTING_KEYS)})"))
+
+    parsed: dict[str, Any] = {}
+    for key, enum in _ENUMS.items():
+        if key in raw:
+            try:
+                parsed[key] = enum(str(raw[key]).strip().lower())
+            except ValueError:
+                errors.append(FieldError(key, f"must be one of {_choices(enum)} (got {str(raw[key])[:40]!r})"))
+    preset = profile(parsed.get("profile", ProfileId.CUSTOM))
+    cloud = parsed.get("cloud", Cloud.GLOBAL)
+    default_host = M365_HOSTS[cloud.value] if preset.provider == "microsoft" else preset.host
+    config: dict[str, Any] = {
+        "profile": preset.id,
+        "host": default_host,
+        "port": preset.port,
+        "security": preset.security,
+        "auth": preset.auth,
+    }
+    config.update(parsed)
+    if "security" in parsed and "port" not in raw:
+        config["port"] = 465 if parsed["security"] is Security.TLS else 587
+
+    for key in ("host", "username", "sender", "nameserver", "connect_to", "tenant_id", "client_id",
+                "login_url", "graph_url", "send_test_to"):
+        if key in raw:
+            config[key] = str(raw[key]).strip()
+    for key, kind, hint in (("port", int, "a whole number from 1 to 65535"),
+                            ("timeout", float, "a number of seconds"), ("deadline", float, "a number of seconds")):
+        if key in raw:
+            try:
+                text = str(raw[key]).strip()
+                config[key] = int(text) if kind is int else float(text)
+            except ValueError:
+                errors.append(FieldError(key, f"must be {hint} (got {str(raw[key])[:40]!r})"))
+    if "ca_file" in raw:
+        config["ca_file"] = Path(str(raw["ca_file"]).strip())
+    if "secret_expires" in raw:
+        value = raw["secret_expires"]
+        if isinstance(value, dt.datetime):
+            config["secret_expires"] = value.date()
+        elif isinstance(value, dt.date):
+            config["secret_expires"] = value
+        else:
+            try:
+                config["secret_expires"] = dt.date.fromisoformat(str(value).strip())
+            except ValueError:
+                errors.append(FieldError("secret_expires", "must be a date written YYYY-MM-DD"))
+
+    for key in SECRET_FIELDS:
+        if key in raw:
+            value = raw[key]
+            config[key] = value if isinstance(value, Secret) else Secret(str(value))
+    for ref_key, secret_key in ENV_REFERENCES.items():
+        if ref_key in raw and secret_key not in config:
+            name = str(raw[ref_key]).strip()
+            if name not in environ:
+                errors.append(FieldError(ref_key, f"environment variable {name!r} is not set"))
+            else:
+                config[secret_key] = Secret(environ[name])
+
+    if errors:
+        raise InvalidSettings(errors)
+    return RelayConfig(**config)
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a settings file; refuses inline secrets (they belong in the environment)."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InvalidSettings([FieldError("config", f"no such file: {path}")]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidSettings([FieldError("config", f"{path} is not valid TOML: {exc}")]) from None
+    inline = [k for k in SECRET_FIELDS if k in data]
+    if inline:
+        raise InvalidSettings([FieldError(k, f"secrets are not read from files; use {k}_env = \"VAR\"")
+                               for k in inline])
+    return data
+
+
+def to_toml(config: RelayConfig) -> str:
+    """The settings as a TOML file without any secret (the app's 'save settings')."""
+    lines = []
+    for key, value in config.public_settings().items():
+        if key in ("ehlo_name",):
+            continue
+        if isinstance(value, bool):
+            rendered = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            rendered = repr(value)
+        else:
+            rendered = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        lines.append(f"{key} = {rendered}")
+    return "\n".join(lines) + "\n"
