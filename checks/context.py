@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -20,7 +21,7 @@ class Dependencies:
     ssl_context: Any = None  # ssl.SSLContext used for every TLS connection of the run
     http_session: Any = None  # requests.Session for Entra ID / Graph
     clock: Callable[[], float] = time.monotonic
-    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
+    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ class Deadline:
 class CheckContext:
     """Handed to each check by the runner; checks never call each other, they read results here."""
 
-    def __init__(self, config: RelayConfig, *, deps: Dependencies, deadline: Deadline) -> None:
+    def __init__(self, config: RelayConfig, *, deps: Dependencies, deadline: Deadline, run_id: str) -> None:
         self.config = config
+        self.run_id = run_id
         self.deps = deps
         self.deadline = deadline
         self._results: dict[CheckId, CheckResult] = {}
@@ -89,9 +91,7 @@ class CheckContext:
         with self._lock:
             resources, self._resources = list(self._resources.values()), {}
         for value in resources:
-            closer = getattr(value, "close", None)
+            closer = getattr(value, "goodbye", None) or getattr(value, "close", None)
             if callable(closer):
-                try:
+                with contextlib.suppress(Exception):  # closing must never mask a verdict
                     closer()
-                except Exception:  # noqa: BLE001 - closing must never mask a verdict
-                    pass

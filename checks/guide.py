@@ -1,9 +1,9 @@
 """Section names of the setup guide our users follow, so remediation can point at the exact step."""
 
-from enum import Enum
+from enum import StrEnum
 
 
-class GuideSection(str, Enum):
+class GuideSection(StrEnum):
     GMAIL_PREREQUISITES = "Gmail or G Suite > Prerequisites"
     GMAIL_APP_PASSWORD = "Gmail or G Suite > Creating an app password"
     GMAIL_SETTINGS = "Gmail or G Suite > Setting up Open Bee Portal"
@@ -19,6 +19,3 @@ class GuideSection(str, Enum):
     M365_PERMISSIONS = "Microsoft 365 > Setting app permissions"
     M365_PORTAL_SETTINGS = "Microsoft 365 > Configure Microsoft SMTP in Open Bee Portal"
     NETWORK = "Network and TLS (outside the guide)"
-
-    def __str__(self) -> str:
-        return self.value

@@ -7,23 +7,20 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
     SKIP = "skip"
     ERROR = "error"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class CheckId(str, Enum):
+class CheckId(StrEnum):
     """Public check ids, in checklist order (DESIGN.md contract)."""
 
     SETTINGS = "settings"
@@ -42,47 +39,32 @@ class CheckId(str, Enum):
     SENDER = "sender"
     SEND_TEST = "send.test"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Security(str, Enum):
+class Security(StrEnum):
     STARTTLS = "starttls"
     TLS = "tls"
     NONE = "none"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class AuthMethod(str, Enum):
+class AuthMethod(StrEnum):
     PASSWORD = "password"
     OAUTH2 = "oauth2"  # delegated: refresh token from an admin sign-in (the guide's setup)
     OAUTH2_APP = "oauth2-app"  # app-only: client credentials + SMTP.SendAsApp
     NONE = "none"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class ProfileId(str, Enum):
+class ProfileId(StrEnum):
     GMAIL = "gmail"
     WORKSPACE = "workspace"
     M365_BASIC = "m365-basic"
     M365_OAUTH2 = "m365-oauth2"
     CUSTOM = "custom"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Cloud(str, Enum):
+class Cloud(StrEnum):
     GLOBAL = "global"
     USGOV = "usgov"
     CHINA = "china"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 MASK = "********"
@@ -380,12 +362,9 @@ class CheckResult:
         return self.status in (Status.PASS, Status.WARN)
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     READY = "ready"  # nothing failed or broke; warnings may remain
     PROBLEMS = "problems"  # at least one fail or error
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from checks.guide import GuideSection
 from checks.model import AuthMethod, ProfileId, Security
 
 
-class SenderRule(str, Enum):
+class SenderRule(StrEnum):
     SAME_AS_USERNAME = "same-as-username"  # Gmail and M365 basic: sender = the signed-in address
     PRIMARY_OF_SIGNED_IN_USER = "primary-of-signed-in-user"  # M365 OAuth2: primary SMTP address, no alias
     ANY = "any"

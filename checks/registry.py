@@ -37,7 +37,8 @@ class CheckSpec:
 
 
 def _secure(config: RelayConfig) -> tuple[CheckId, ...]:
-    return (CheckId.TLS,) if config.security is not Security.NONE else (CheckId.SMTP_GREETING,)
+    """The last step before AUTH: TLS after STARTTLS; the greeting (EHLO) for implicit TLS or none."""
+    return (CheckId.TLS,) if config.security is Security.STARTTLS else (CheckId.SMTP_GREETING,)
 
 
 CHECKLIST: tuple[CheckSpec, ...] = (
@@ -45,11 +46,11 @@ CHECKLIST: tuple[CheckSpec, ...] = (
     CheckSpec(CheckId.DNS_HOST, "Relay host name resolves", "checks.dns_checks:check_host"),
     CheckSpec(CheckId.DNS_MX, "Sender domain's mail provider (MX, SPF)", "checks.dns_checks:check_mx",
               applies=lambda c: c.sender_domain is not None),
-    CheckSpec(CheckId.PORT, "Port reachable", "checks.smtp_checks:check_port",
+    CheckSpec(CheckId.PORT, "Port reachable", "checks.port_check:check_port",
               requires=lambda c: (CheckId.DNS_HOST,)),
     CheckSpec(CheckId.SMTP_GREETING, "SMTP greeting and EHLO", "checks.smtp_checks:check_greeting",
               requires=lambda c: (CheckId.TLS,) if c.security is Security.TLS else (CheckId.PORT,)),
-    CheckSpec(CheckId.TLS, "TLS encryption and certificate", "checks.smtp_checks:check_tls",
+    CheckSpec(CheckId.TLS, "TLS encryption and certificate", "checks.tls_check:check_tls",
               applies=lambda c: c.security is not Security.NONE,
               requires=lambda c: (CheckId.PORT,) if c.security is Security.TLS else (CheckId.SMTP_GREETING,)),
     CheckSpec(CheckId.AUTH_MECHANISMS, "SMTP AUTH offered", "checks.smtp_checks:check_auth_mechanisms",

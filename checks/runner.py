@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable
@@ -77,7 +76,8 @@ def run_checklist(
     only_ids = tuple(CheckId(c) for c in only) if only is not None else None
     specs = plan(config, only_ids)
     deadline = Deadline.after(config.deadline, deps.clock)
-    ctx = CheckContext(config, deps=deps, deadline=deadline)
+    run_id = run_id or uuid.uuid4().hex[:12]
+    ctx = CheckContext(config, deps=deps, deadline=deadline, run_id=run_id)
     secrets = secret_values(config)
     started_at = deps.now()
     _notify(observer, "on_plan", [(s.id, s.title) for s in specs])
@@ -129,7 +129,7 @@ def run_checklist(
 
     ordered = tuple(sorted(finished.values(), key=lambda r: list(SPECS).index(r.check_id)))
     return RunReport(
-        run_id=run_id or uuid.uuid4().hex[:12], started_at=started_at, finished_at=deps.now(),
+        run_id=run_id, started_at=started_at, finished_at=deps.now(),
         tool_version=__version__, profile=config.profile.value, host=config.host, port=config.port,
         security=config.security.value, sender=config.sender or config.username or "", results=ordered,
     )

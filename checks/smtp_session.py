@@ -1,0 +1,176 @@
+"""One SMTP conversation per run: smtplib's client with per-reply deadlines, bounded reads and a masked transcript."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+
+MAX_LINE_BYTES = 4096  # RFC 5321 allows 512 per reply line; generous, but a server cannot grow us without bound
+MAX_REPLY_LINES = 500
+MAX_TRANSCRIPT_LINE = 300
+HIDDEN = "<hidden: credentials>"
+
+
+class ProtocolViolation(smtplib.SMTPException):
+    """The peer broke SMTP (overlong line, endless reply, data that is not SMTP); `first_line` is what it sent."""
+
+    def __init__(self, reason: str, first_line: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.first_line = first_line
+
+
+@dataclass(frozen=True)
+class SmtpReply:
+    code: int
+    text: str  # lines joined with "\n", without the code prefixes
+
+    def __str__(self) -> str:
+        lines = self.text.split("\n") or [""]
+        return "\n".join(f"{self.code}{'-' if i < len(lines) - 1 else ' '}{line}" for i, line in enumerate(lines))
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.code < 400
+
+
+def printable(text: str, limit: int = MAX_TRANSCRIPT_LINE) -> str:
+    """Show what a server sent without letting control characters or megabytes through."""
+    cleaned = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text[: limit + 1])
+    return cleaned if len(cleaned) <= limit else cleaned[:limit] + "…"
+
+
+class BoundedSMTP(smtplib.SMTP):
+    """smtplib.SMTP whose replies must each arrive within `step_timeout` (and the run deadline), bounded in size."""
+
+    def __init__(self, *, local_hostname: str, step_timeout: Callable[[], float],
+                 clock: Callable[[], float]) -> None:
+        super().__init__(local_hostname=local_hostname, timeout=step_timeout())
+        self._step_timeout = step_timeout
+        self._clock = clock
+        self._buffer = b""
+        self._in_auth = False
+        self.transcript: list[str] = []
+
+    def attach(self, sock: socket.socket, server_hostname: str) -> None:
+        """Adopt a connected socket (the port check made it) and the name TLS must verify."""
+        self.sock = sock
+        self._host = server_hostname
+        self._buffer = b""
+
+    # smtplib calls send() for every command; we record it, masking anything sent during AUTH.
+    def send(self, s: str | bytes) -> None:
+        text = s.decode("ascii", "replace") if isinstance(s, bytes) else s
+        line = text.rstrip("\r\n")
+        if "\n" in line:
+            shown = f"<message data, {len(text)} bytes>"
+        elif line.upper().startswith("AUTH "):
+            self._in_auth = True
+            words = line.split(" ")
+            shown = " ".join(words[:2]) + (f" {HIDDEN}" if len(words) > 2 else "")
+        elif self._in_auth:
+            shown = HIDDEN
+        else:
+            shown = line
+        self.transcript.append("C: " + printable(shown))
+        if self.sock is not None:
+            self.sock.settimeout(self._step_timeout())
+        super().send(s)
+
+    def _read_line(self, ends_at: float) -> bytes:
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                line, self._buffer = self._buffer[: newline + 1], self._buffer[newline + 1:]
+                return line
+            if len(self._buffer) > MAX_LINE_BYTES:
+                raise ProtocolViolation(f"the server sent a line longer than {MAX_LINE_BYTES} bytes without ending it",
+                                        printable(self._buffer[:120].decode("latin-1")))
+            remaining = ends_at - self._clock()
+            if remaining <= 0:
+                raise TimeoutError("no complete reply in time")
+            self.sock.settimeout(remaining)
+            chunk = self.sock.recv(8192)
+            if not chunk:
+                if self._buffer:
+                    raise ProtocolViolation("the server closed the connection in the middle of a reply",
+                                            printable(self._buffer.decode("latin-1")))
+                self.close()
+                raise smtplib.SMTPServerDisconnected("the server closed the connection")
+            self._buffer += chunk
+
+    def getreply(self) -> tuple[int, bytes]:
+        """Read one reply (all its lines) within one step timeout; replaces smtplib's unbounded reader."""
+        if self.sock is None:
+            raise smtplib.SMTPServerDisconnected("not connected")
+        ends_at = self._clock() + self._step_timeout()
+        lines: list[bytes] = []
+        code = -1
+        while True:
+            raw = self._read_line(ends_at)
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.transcript.append("S: " + printable(text))
+            if len(text) < 3 or not text[:3].isdigit() or (len(text) > 3 and text[3] not in " -"):
+                raise ProtocolViolation("the reply is not SMTP", printable(text, 200))
+            if lines and int(text[:3]) != code:
+                raise ProtocolViolation("a multi-line reply changed its code midway", printable(text, 200))
+            code = int(text[:3])
+            lines.append(text[4:].encode("utf-8"))
+            if len(lines) > MAX_REPLY_LINES:
+                raise ProtocolViolation(f"a reply ran over {MAX_REPLY_LINES} lines", printable(text, 200))
+            if len(text) == 3 or text[3] == " ":
+                break
+        if code != 334:
+            self._in_auth = False
+        return code, b"\n".join(lines)
+
+    def reply(self) -> SmtpReply:
+        code, message = self.getreply()
+        return SmtpReply(code, message.decode("utf-8", "replace"))
+
+    def command(self, verb: str, argument: str = "") -> SmtpReply:
+        self.putcmd(verb, argument)
+        return self.reply()
+
+    def start_tls(self, context: ssl.SSLContext) -> SmtpReply:
+        """STARTTLS then the handshake; refuses data pipelined before the handshake (a command-injection trick)."""
+        answer = self.command("STARTTLS")
+        if answer.code != 220:
+            return answer
+        if self._buffer:
+            raise ProtocolViolation("the server sent data after its STARTTLS reply, before the TLS handshake",
+                                    printable(self._buffer[:120].decode("latin-1")))
+        self.wrap(context)
+        return answer
+
+    def wrap(self, context: ssl.SSLContext) -> None:
+        """TLS handshake on the current socket (implicit TLS or after STARTTLS); forgets the plaintext EHLO."""
+        self.sock.settimeout(self._step_timeout())
+        self.sock = context.wrap_socket(self.sock, server_hostname=self._host)
+        self._buffer = b""
+        self.file = None
+        self.helo_resp = self.ehlo_resp = None
+        self.esmtp_features = {}
+        self.does_esmtp = False
+
+    def mechanisms(self) -> tuple[str, ...]:
+        return tuple(m.upper() for m in self.esmtp_features.get("auth", "").split())
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._buffer = b""
+
+    def goodbye(self) -> None:
+        """QUIT without waiting for the answer (it tells nothing), then close."""
+        try:
+            if self.sock is not None:
+                self.sock.settimeout(0.5)
+                super().send("QUIT\r\n")
+        except OSError:
+            pass
+        self.close()

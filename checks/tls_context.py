@@ -1,0 +1,26 @@
+"""The TLS client context of a run: the system store plus --ca-file, TLS 1.2 or newer, names verified."""
+
+from __future__ import annotations
+
+import ssl
+
+from checks.model import RelayConfig
+
+
+def client_context(config: RelayConfig, injected: ssl.SSLContext | None = None) -> ssl.SSLContext:
+    if injected is not None:
+        return injected
+    context = ssl.create_default_context()
+    if config.ca_file is not None:
+        context.load_verify_locations(cafile=str(config.ca_file))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def unverified_context() -> ssl.SSLContext:
+    """Only for the second look at a certificate that already failed verification: read it, trust nothing."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the certificate is read to explain the failure, never trusted
+    context.minimum_version = ssl.TLSVersion.TLSv1
+    return context

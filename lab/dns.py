@@ -1,0 +1,282 @@
+"""A small real DNS server on loopback (UDP and TCP on one port) answering from an in-memory zone."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import ipaddress
+import selectors
+import socket
+import struct
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+SUPPORTED_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT")
+MAX_CNAME_CHAIN = 8
+UDP_PLAIN_LIMIT = 512  # RFC 1035 size for a query without EDNS
+TCP_IDLE_TIMEOUT = 5.0  # seconds a TCP client may stay silent before we hang up
+POLL_INTERVAL = 0.1
+
+
+@dataclass(frozen=True)
+class Record:
+    """One resource record of the lab zone; `value` is zone-file text (TXT may be given unquoted)."""
+
+    name: str
+    rtype: str
+    value: str
+    ttl: int = 300
+
+
+_OUTLOOK_SPF = "v=spf1 include:spf.protection.outlook.com -all"
+_GOOGLE_SPF = "v=spf1 include:_spf.google.com ~all"
+
+LAB_ZONE: tuple[Record, ...] = (
+    # Relay hosts and endpoints: every one points at loopback so the practice lab works offline.
+    Record("smtp.gmail.com", "A", "127.0.0.1"),
+    Record("smtp.office365.com", "CNAME", "smtp.office365.com.lab-edge.test."),  # like Microsoft's CNAME chain
+    Record("smtp.office365.com.lab-edge.test", "A", "127.0.0.1"),
+    Record("smtp.lab.test", "A", "127.0.0.1"),
+    Record("smtp.lab.test", "AAAA", "::1"),
+    Record("login.microsoftonline.com", "A", "127.0.0.1"),
+    Record("graph.microsoft.com", "A", "127.0.0.1"),
+    # Sender domains.
+    Record("contoso.example", "MX", "0 contoso-example.mail.protection.outlook.com."),
+    Record("contoso.example", "TXT", _OUTLOOK_SPF),
+    Record("gmail.com", "MX", "5 gmail-smtp-in.l.google.com."),
+    Record("gmail.com", "TXT", _GOOGLE_SPF),
+    Record("gmail-lab.example", "MX", "5 gmail-smtp-in.l.google.com."),
+    Record("gmail-lab.example", "TXT", _GOOGLE_SPF),
+    Record("fabrikam.example", "MX", "1 aspmx.l.google.com."),  # hosted by Google, SPF names only Microsoft
+    Record("fabrikam.example", "TXT", _OUTLOOK_SPF),
+    Record("nomx.example", "A", "127.0.0.1"),
+    Record("lab.test", "MX", "10 mail.lab.test."),
+    Record("lab.test", "TXT", "v=spf1 ip4:127.0.0.1 -all"),
+    Record("mail.lab.test", "A", "127.0.0.1"),
+)
+
+
+def _key(name: str | dns.name.Name) -> str:
+    text = name.to_text(omit_final_dot=True) if isinstance(name, dns.name.Name) else name.rstrip(".")
+    return text.lower()
+
+
+def _rdata_text(rtype: str, value: str) -> str:
+    if rtype != "TXT" or value.startswith('"'):
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    chunks = [escaped[i:i + 250] for i in range(0, len(escaped), 250)] or [""]
+    return " ".join(f'"{chunk}"' for chunk in chunks)
+
+
+class _Zone:
+    """Records by owner name and type; knows NXDOMAIN from NODATA and follows CNAMEs like a resolver."""
+
+    def __init__(self, records: Iterable[Record]) -> None:
+        grouped: dict[str, dict[str, list[Record]]] = {}
+        for record in records:
+            rtype = record.rtype.upper()
+            if rtype not in SUPPORTED_TYPES:
+                raise ValueError(f"unsupported record type {record.rtype!r} (supported: {SUPPORTED_TYPES})")
+            grouped.setdefault(_key(record.name), {}).setdefault(rtype, []).append(record)
+        self._rrsets: dict[str, dict[str, dns.rrset.RRset]] = {}
+        for owner, by_type in grouped.items():
+            if "CNAME" in by_type and len(by_type) > 1:
+                raise ValueError(f"{owner}: a CNAME cannot sit beside other records")
+            self._rrsets[owner] = {
+                rtype: dns.rrset.from_text_list(
+                    dns.name.from_text(owner), min(r.ttl for r in recs), "IN", rtype,
+                    [_rdata_text(rtype, r.value) for r in recs], origin=dns.name.root, relativize=False)
+                for rtype, recs in by_type.items()
+            }
+
+    def lookup(self, qname: dns.name.Name, rtype: str) -> tuple[int, list[dns.rrset.RRset]]:
+        """(rcode, answer RRsets) for a question, CNAME targets included."""
+        answer: list[dns.rrset.RRset] = []
+        current = qname
+        for _ in range(MAX_CNAME_CHAIN):
+            node = self._rrsets.get(_key(current))
+            if node is None:
+                return dns.rcode.NXDOMAIN, answer
+            if rtype in node:
+                answer.append(node[rtype])
+                return dns.rcode.NOERROR, answer
+            cname = node.get("CNAME")
+            if cname is None:
+                return dns.rcode.NOERROR, answer  # NODATA: the name exists without this type
+            answer.append(cname)
+            current = cname[0].target
+        return dns.rcode.SERVFAIL, answer
+
+
+class _Server:
+    """The sockets, the zone and the threads behind one RunningDns."""
+
+    def __init__(self, zone: _Zone, silent: frozenset[str], delay: float, host: str) -> None:
+        self.zone, self.silent, self.delay, self.host = zone, silent, delay, host
+        self.stopping = threading.Event()
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        self.udp, self.tcp = self._bind_pair(family, host)
+        self.port = self.udp.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, name=f"lab-dns-{self.port}", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _bind_pair(family: int, host: str) -> tuple[socket.socket, socket.socket]:
+        for _ in range(50):
+            udp = socket.socket(family, socket.SOCK_DGRAM)
+            udp.bind((host, 0))
+            tcp = socket.socket(family, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                tcp.bind((host, udp.getsockname()[1]))
+            except OSError as exc:
+                udp.close()
+                tcp.close()
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                continue
+            tcp.listen(16)
+            udp.setblocking(False)
+            tcp.setblocking(False)
+            return udp, tcp
+        raise OSError("no free port for both UDP and TCP on " + host)
+
+    def _serve(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.udp, selectors.EVENT_READ, "udp")
+            selector.register(self.tcp, selectors.EVENT_READ, "tcp")
+            while not self.stopping.is_set():
+                for key, _ in selector.select(POLL_INTERVAL):
+                    try:
+                        if key.data == "udp":
+                            wire, peer = self.udp.recvfrom(65535)
+                            self._spawn(self._answer_udp, wire, peer)
+                        else:
+                            conn, _peer = self.tcp.accept()
+                            self._spawn(self._serve_tcp, conn)
+                    except (BlockingIOError, InterruptedError, ConnectionError):
+                        continue
+                    except OSError:
+                        if self.stopping.is_set():
+                            return
+
+    @staticmethod
+    def _spawn(target, *args) -> None:
+        threading.Thread(target=target, args=args, daemon=True).start()
+
+    def _answer_udp(self, wire: bytes, peer) -> None:
+        reply = self.respond(wire, tcp=False)
+        if reply is not None and not self.stopping.is_set():
+            with contextlib.suppress(OSError):
+                self.udp.sendto(reply, peer)
+
+    def _serve_tcp(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(TCP_IDLE_TIMEOUT)
+            while not self.stopping.is_set():
+                try:
+                    header = _recv_exact(conn, 2)
+                    if header is None:
+                        return
+                    wire = _recv_exact(conn, struct.unpack("!H", header)[0])
+                    if wire is None:
+                        return
+                    reply = self.respond(wire, tcp=True)
+                    if reply is not None:
+                        conn.sendall(struct.pack("!H", len(reply)) + reply)
+                except OSError:
+                    return
+
+    def respond(self, wire: bytes, *, tcp: bool) -> bytes | None:
+        """The reply's wire form, or None to stay silent (unparseable query or a silent name)."""
+        try:
+            query = dns.message.from_wire(wire)
+        except dns.exception.DNSException:
+            return None
+        if len(query.question) == 1 and _key(query.question[0].name) in self.silent:
+            return None
+        if self.delay > 0 and self.stopping.wait(self.delay):
+            return None
+        response = dns.message.make_response(query, recursion_available=True)
+        response.flags |= dns.flags.AA
+        if query.opcode() != dns.opcode.QUERY:
+            response.set_rcode(dns.rcode.NOTIMP)
+        elif len(query.question) != 1 or query.question[0].rdclass != dns.rdataclass.IN:
+            response.set_rcode(dns.rcode.FORMERR if len(query.question) != 1 else dns.rcode.REFUSED)
+        else:
+            question = query.question[0]
+            rcode, answer = self.zone.lookup(question.name, dns.rdatatype.to_text(question.rdtype))
+            response.set_rcode(rcode)
+            response.answer.extend(answer)
+        limit = 65535 if tcp else max(UDP_PLAIN_LIMIT, query.payload if query.edns >= 0 else 0)
+        try:
+            return response.to_wire(max_size=limit)
+        except dns.exception.TooBig:
+            response.answer.clear()
+            response.flags |= dns.flags.TC  # the client retries over TCP, as with a real server
+            return response.to_wire(max_size=limit)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread is not threading.current_thread():
+            self.thread.join(timeout=2.0)
+        for sock in (self.udp, self.tcp):
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+@dataclass(frozen=True)
+class RunningDns:
+    """A started lab DNS server; use as a context manager or call stop()."""
+
+    host: str
+    port: int
+    _server: _Server = field(repr=False, compare=False)
+
+    @property
+    def nameserver(self) -> str:
+        """The value for the `nameserver` setting / `--nameserver`: 'IP:PORT'."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> RunningDns:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_dns(
+    records: Iterable[Record] = LAB_ZONE,
+    *,
+    silent_names: Iterable[str] = ("silent.lab.test",),
+    delay: float = 0.0,
+    host: str = "127.0.0.1",
+) -> RunningDns:
+    """Start a DNS server on `host` (UDP + TCP, one free port) answering from `records`."""
+    server = _Server(_Zone(records), frozenset(_key(n) for n in silent_names), float(delay), host)
+    return RunningDns(host, server.port, server)

@@ -1,0 +1,73 @@
+"""Shared fixtures: real lab servers on loopback (CA, DNS, SMTP) and settings that point at them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from checks.settings import config_from_values
+from lab.dns import RunningDns, start_dns
+from lab.pki import LabPKI
+from lab.smtp import LAB_ACCOUNTS, Personality, RunningSmtp, Scenario, start_smtp
+
+PROFILE_OF = {Personality.GMAIL: "gmail", Personality.M365: "m365-basic", Personality.GENERIC: "custom"}
+HOST_OF = {Personality.GMAIL: "smtp.gmail.com", Personality.M365: "smtp.office365.com",
+           Personality.GENERIC: "smtp.lab.test"}
+
+
+@pytest.fixture(scope="session")
+def pki() -> Iterator[LabPKI]:
+    authority = LabPKI()
+    yield authority
+    authority.close()
+
+
+@pytest.fixture(scope="session")
+def lab_dns() -> Iterator[RunningDns]:
+    with start_dns() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_lab(pki: LabPKI) -> Iterator[Callable[..., RunningSmtp]]:
+    """Start lab SMTP servers on demand; all are stopped after the test."""
+    started: list[RunningSmtp] = []
+
+    def start(scenario: Scenario = Scenario.WORKING, **options: Any) -> RunningSmtp:
+        server = start_smtp(scenario, pki=pki, **options)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def lab_settings(lab_dns: RunningDns, pki: LabPKI) -> Callable[..., dict[str, Any]]:
+    """Settings a user would enter for a lab server: provider host via the lab DNS, redirected to the lab port."""
+
+    def settings(server: RunningSmtp, **overrides: Any) -> dict[str, Any]:
+        username, password = LAB_ACCOUNTS[server.personality]
+        values = {
+            "profile": PROFILE_OF[server.personality], "host": HOST_OF[server.personality],
+            "username": username, "sender": username, "password": password,
+            "nameserver": lab_dns.nameserver, "connect_to": f"{server.host}:{server.port}",
+            "ca_file": str(pki.ca_file), "timeout": 2, "deadline": 20,
+        }
+        if server.implicit_tls:
+            values.update(security="tls", port=465)
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v is not None}
+
+    return settings
+
+
+@pytest.fixture
+def lab_config(lab_settings: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
+    def config(server: RunningSmtp, **overrides: Any):
+        return config_from_values(lab_settings(server, **overrides))
+
+    return config
