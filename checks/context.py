@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.model import CheckId, CheckResult, RelayConfig
+from checks.model import CheckId, CheckResult, RelayConfig, Secret
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class CheckContext:
         self.deadline = deadline
         self._results: dict[CheckId, CheckResult] = {}
         self._resources: dict[str, Any] = {}
+        self._secrets: set[str] = set()
         self._lock = threading.Lock()
 
     @property
@@ -84,8 +85,20 @@ class CheckContext:
             return self._resources.get(name)
 
     def set_resource(self, name: str, value: Any) -> None:
+        """Share `value` with later checks; a Secret's value is also registered for redaction."""
+        if isinstance(value, Secret):
+            self.add_secret(value.reveal())
         with self._lock:
             self._resources[name] = value
+
+    def add_secret(self, value: str) -> None:
+        """Register a value first seen during the run (a token, an AUTH payload) so no output shows it."""
+        with self._lock:
+            self._secrets.add(value)
+
+    def run_secrets(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(self._secrets)
 
     def close(self) -> None:
         with self._lock:

@@ -44,7 +44,7 @@ def user_of(claims: Mapping[str, Any]) -> str:
 
 def expires_at(claims: Mapping[str, Any]) -> dt.datetime | None:
     exp = claims.get("exp")
-    return dt.datetime.fromtimestamp(exp, dt.timezone.utc) if isinstance(exp, (int, float)) else None
+    return dt.datetime.fromtimestamp(exp, dt.UTC) if isinstance(exp, (int, float)) else None
 
 
 def audience_name(aud: str) -> str:
@@ -91,7 +91,7 @@ def explain_xoauth2_failure(reply_code: int, reply_text: str, token_claims: Mapp
                                    "outlook.office.com). App-only: https://outlook.office365.com/.default "
                                    "(audience outlook.office365.com).", guide_section=section, reply=reply)
     when = expires_at(token_claims)
-    if when is not None and when < dt.datetime.now(dt.timezone.utc):
+    if when is not None and when < dt.datetime.now(dt.UTC):
         return Finding(Status.FAIL, f"The access token expired at {when:%Y-%m-%d %H:%M} UTC.",
                        remediation="Get a fresh access token from the refresh token just before AUTH.",
                        guide_section=section, reply=reply)

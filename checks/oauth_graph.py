@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-
 from checks.model import Secret
 from checks.oauth_endpoints import Endpoints
 from checks.oauth_http import TimedHttp

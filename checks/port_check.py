@@ -77,7 +77,7 @@ def check_port(ctx: CheckContext) -> Finding:
             continue
         latency_ms = (ctx.deps.clock() - started) * 1000
         conversation = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout,
-                                   clock=ctx.deps.clock)
+                                   clock=ctx.deps.clock, on_secret=ctx.add_secret)
         conversation.attach(sock, config.host)
         ctx.set_resource(SMTP_RESOURCE, conversation)
         via = f" (via --connect-to for {config.host})" if config.connect_to else ""

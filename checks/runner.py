@@ -78,7 +78,6 @@ def run_checklist(
     deadline = Deadline.after(config.deadline, deps.clock)
     run_id = run_id or uuid.uuid4().hex[:12]
     ctx = CheckContext(config, deps=deps, deadline=deadline, run_id=run_id)
-    secrets = secret_values(config)
     started_at = deps.now()
     _notify(observer, "on_plan", [(s.id, s.title) for s in specs])
 
@@ -122,7 +121,7 @@ def run_checklist(
             for future in done:
                 spec = running.pop(future)
                 finding, duration_ms = future.result()
-                finish(_stamp(spec, finding, duration_ms, secrets))
+                finish(_stamp(spec, finding, duration_ms, secret_values(config, ctx.run_secrets())))
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
         ctx.close()

@@ -34,7 +34,7 @@ def check_mail_from(ctx: CheckContext) -> Finding:
     except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
         return broken_conversation(step, exc, waiting_for="reply to MAIL FROM", ctx=ctx)
     if reply.code != 250:
-        return finding_for_reply(Status.FAIL, f"The relay refuses {sender} as sender: {reply.code}.", reply,
+        return finding_for_reply(Status.FAIL, f"The relay refuses {sender} as sender", reply,
                                  transcript=step.transcript())
     differs = config.username and sender.lower() != config.username.lower()
     if differs:

@@ -107,9 +107,14 @@ def config_from_values(
             else:
                 config[secret_key] = Secret(environ[name])
 
-    if errors:
-        raise InvalidSettings(errors)
-    return RelayConfig(**config)
+    if not errors:
+        return RelayConfig(**config)
+    try:  # report the remaining fields' problems too, so the user fixes everything in one go
+        RelayConfig(**config)
+    except InvalidSettings as more:
+        named = {e.field for e in errors}
+        errors.extend(e for e in more.errors if e.field not in named)
+    raise InvalidSettings(errors)
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:

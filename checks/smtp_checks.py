@@ -110,14 +110,14 @@ def check_greeting(ctx: CheckContext) -> Finding:
     except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
         return broken_conversation(step, exc, waiting_for="220 greeting", ctx=ctx)
     if banner.code != 220:
-        return finding_for_reply(Status.FAIL, f"The server refused the session: {banner.code}.", banner,
+        return finding_for_reply(Status.FAIL, "The server refused the session", banner,
                                  transcript=step.transcript())
     try:
         ehlo_code, _ = smtp.ehlo()
     except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
         return broken_conversation(step, exc, waiting_for="EHLO reply", ctx=ctx)
     if ehlo_code != 250:
-        return finding_for_reply(Status.FAIL, f"The server rejected EHLO ({ehlo_code}).",
+        return finding_for_reply(Status.FAIL, "The server rejected EHLO",
                                  SmtpReply(ehlo_code, (smtp.ehlo_resp or b"").decode("utf-8", "replace")),
                                  transcript=step.transcript())
     features = sorted(k.upper() for k in smtp.esmtp_features)
@@ -215,13 +215,8 @@ def check_credentials(ctx: CheckContext) -> Finding:
         decoded = _explain_xoauth2(ctx, reply, step)
         if decoded is not None:
             return decoded
-    return finding_for_reply(Status.FAIL, f"Sign-in as {who} refused: {reply.code} {_enhanced(reply)}".strip(),
+    return finding_for_reply(Status.FAIL, f"Sign-in as {who} refused",
                              reply, transcript=step.transcript(), facts={"mechanism": mechanism})
-
-
-def _enhanced(reply: SmtpReply) -> str:
-    first = reply.text.split(" ", 1)[0]
-    return first if first.count(".") == 2 and first[0].isdigit() else ""
 
 
 def _explain_xoauth2(ctx: CheckContext, reply: SmtpReply, step: Step) -> Finding | None:
@@ -262,17 +257,17 @@ def check_send_test(ctx: CheckContext) -> Finding:
         for verb, argument in (("MAIL", f"FROM:<{sender}>"), ("RCPT", f"TO:<{recipient}>")):
             reply = smtp.command(verb, argument)
             if reply.code != 250:
-                return finding_for_reply(Status.FAIL, f"{verb} {argument} refused: {reply.code}.", reply,
+                return finding_for_reply(Status.FAIL, f"{verb} {argument} refused", reply,
                                          transcript=step.transcript())
         code, message = smtp.data(test_message(ctx, sender, recipient))
         reply = SmtpReply(code, message.decode("utf-8", "replace"))
     except smtplib.SMTPDataError as exc:
         reply = SmtpReply(exc.smtp_code, exc.smtp_error.decode("utf-8", "replace"))
-        return finding_for_reply(Status.FAIL, f"DATA refused: {reply.code}.", reply, transcript=step.transcript())
+        return finding_for_reply(Status.FAIL, "DATA refused", reply, transcript=step.transcript())
     except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
         return broken_conversation(step, exc, waiting_for="reply to the test message", ctx=ctx)
     if reply.code != 250:
-        return finding_for_reply(Status.FAIL, f"The test message was refused: {reply.code}.", reply,
+        return finding_for_reply(Status.FAIL, "The test message was refused", reply,
                                  transcript=step.transcript())
     return Finding(Status.PASS, f"Test message accepted for {recipient} (subject 'Relay console test {ctx.run_id}').",
                    details="Accepted by the relay is not yet delivered: look for it in the recipient's mailbox "

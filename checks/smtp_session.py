@@ -46,13 +46,14 @@ def printable(text: str, limit: int = MAX_TRANSCRIPT_LINE) -> str:
 class BoundedSMTP(smtplib.SMTP):
     """smtplib.SMTP whose replies must each arrive within `step_timeout` (and the run deadline), bounded in size."""
 
-    def __init__(self, *, local_hostname: str, step_timeout: Callable[[], float],
-                 clock: Callable[[], float]) -> None:
+    def __init__(self, *, local_hostname: str, step_timeout: Callable[[], float], clock: Callable[[], float],
+                 on_secret: Callable[[str], None] = lambda _: None) -> None:
         super().__init__(local_hostname=local_hostname, timeout=step_timeout())
         self._step_timeout = step_timeout
         self._clock = clock
         self._buffer = b""
         self._in_auth = False
+        self._on_secret = on_secret
         self.transcript: list[str] = []
 
     def attach(self, sock: socket.socket, server_hostname: str) -> None:
@@ -71,8 +72,11 @@ class BoundedSMTP(smtplib.SMTP):
             self._in_auth = True
             words = line.split(" ")
             shown = " ".join(words[:2]) + (f" {HIDDEN}" if len(words) > 2 else "")
+            if len(words) > 2:
+                self._on_secret(" ".join(words[2:]))
         elif self._in_auth:
             shown = HIDDEN
+            self._on_secret(line)
         else:
             shown = line
         self.transcript.append("C: " + printable(shown))

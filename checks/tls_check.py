@@ -49,7 +49,7 @@ def check_tls(ctx: CheckContext) -> Finding:
                 return _no_starttls(ctx, step)
             answer = smtp.start_tls(run_context(ctx))
             if answer.code != 220:
-                return finding_for_reply(Status.FAIL, f"STARTTLS is advertised but refused: {answer.code}.", answer,
+                return finding_for_reply(Status.FAIL, "STARTTLS is advertised but refused", answer,
                                          transcript=step.transcript())
         else:
             smtp.wrap(run_context(ctx))
@@ -162,7 +162,8 @@ def second_look(ctx: CheckContext) -> CertificateFacts | None:
     if not address:
         return None
     try:
-        smtp = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout, clock=ctx.deps.clock)
+        smtp = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout, clock=ctx.deps.clock,
+                           on_secret=ctx.add_secret)
         smtp.attach(connect(Target(address, port), ctx.step_timeout()), config.host)
         try:
             if config.security is Security.STARTTLS:

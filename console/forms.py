@@ -38,11 +38,6 @@ HOST = {
     "microsoft": "Guide: SMTP server = smtp.office365.com (US Government: smtp.office365.us).",
     "": "The relay's host name, from your mail provider or mail administrator.",
 }
-SERVER = (
-    "host",
-    "port",
-    "security",
-)
 _SECURITY_HELP = ("STARTTLS on 587 is what the guide calls 'Security: TLS'. "
                   "'tls' is implicit TLS (usually port 465); 'none' sends in clear text.")
 
@@ -120,6 +115,8 @@ _PER_PROVIDER = {
     },
 }
 
+SELECT_OPTIONS = {"profile": tuple(p.value for p in ProfileId), "security": ("starttls", "tls", "none"),
+                  "auth": ("password", "none"), "cloud": ("global", "usgov", "china")}
 ALL_KEYS = tuple(dict.fromkeys(("profile", *SETTING_KEYS, *SECRET_FIELDS)))
 FORM_KEYS = tuple(k for k in ALL_KEYS if not k.endswith("_env"))
 
@@ -205,9 +202,10 @@ def errors_by_field(errors: tuple[FieldError, ...]) -> dict[str, list[str]]:
 
 def settings_toml(values: Mapping[str, Any]) -> tuple[str | None, tuple[FieldError, ...]]:
     """The form's settings as TOML without secrets (to_toml); secrets not typed yet do not block saving."""
-    stand_in = {"password": "not-saved", "client_secret": "not-saved"}  # never written: to_toml drops secrets
-    config, errors = build_config({**stand_in, **{k: v for k, v in values.items() if k not in stand_in},
-                                   **{k: "not-saved" for k in stand_in if values.get(k)}})
+    merged = dict(values)
+    for key in ("password", "client_secret"):  # stand-ins never written: to_toml leaves every secret out
+        merged[key] = merged.get(key) or "not-saved"
+    config, errors = build_config(merged)
     if config is None:
         return None, errors
     return to_toml(config), ()
@@ -227,6 +225,10 @@ def parse_settings_file(data: bytes) -> tuple[dict[str, Any], tuple[FieldError, 
     unknown = sorted(set(loaded) - set(SETTING_KEYS) - {"name", "setup"})
     if unknown:
         return {}, (FieldError("config", f"unknown settings: {', '.join(unknown)}"),)
+    bad = [FieldError(k, f"must be one of {', '.join(SELECT_OPTIONS[k])}") for k in SELECT_OPTIONS
+           if k in loaded and str(loaded[k]).strip().lower() not in SELECT_OPTIONS[k]]
+    if bad:
+        return {}, tuple(bad)
     values = {k: v for k, v in loaded.items() if k in FORM_KEYS}
     return values, ()
 
@@ -244,6 +246,10 @@ def form_values_for(values: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = float(value)
         elif key == "secret_expires":
             out[key] = value if isinstance(value, dt.date) else _date_or_none(str(value))
+        elif key in SELECT_OPTIONS:
+            text = str(value).strip().lower()
+            if text in SELECT_OPTIONS[key]:
+                out[key] = text
         else:
             out[key] = str(value)
     return out

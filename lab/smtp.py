@@ -405,8 +405,8 @@ class _RawServer:
         self._writers.add(writer)
         try:
             await self._on_client(reader, writer)
-        except (ConnectionError, ssl.SSLError):
-            pass
+        except (ConnectionError, ssl.SSLError, asyncio.CancelledError):
+            pass  # the client left, or the server is stopping: this task is the connection's top level
         finally:
             self._writers.discard(writer)
             writer.close()

@@ -1,0 +1,39 @@
+"""The practice lab as the console sees it: scenarios to pick, settings to run or to load into the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.model import RelayConfig
+from checks.registry import SPECS
+from checks.model import CheckId
+from checks.settings import config_from_values
+
+
+def scenarios() -> tuple[Any, ...]:
+    from lab.practice import SCENARIOS
+
+    return SCENARIOS
+
+
+def scenario(scenario_id: str) -> Any:
+    return next(s for s in scenarios() if s.id == scenario_id)
+
+
+def expectation(item: Any) -> str:
+    """What the scenario should show, in words."""
+    if not item.breaks:
+        return "Expected: every check passes (warnings may remain)."
+    title = SPECS[CheckId(item.breaks)].title
+    return f"Expected to fail: **{title}** (`{item.breaks}`)."
+
+
+def lab_values(scenario_id: str) -> dict[str, Any]:
+    """Settings for the scenario (starts the lab servers on first use); holds the lab's fake password."""
+    from lab.practice import practice_lab
+
+    return practice_lab().settings_for(scenario_id)
+
+
+def lab_config(scenario_id: str) -> RelayConfig:
+    return config_from_values(lab_values(scenario_id), environ={})

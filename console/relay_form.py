@@ -1,0 +1,179 @@
+"""The relay form on screen: inputs per profile with their help, errors next to the field, run/save/load."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import MutableMapping
+from typing import Any
+
+import streamlit as st
+
+from checks.model import FieldError
+from console.forms import (
+    FieldSpec,
+    build_config,
+    errors_by_field,
+    fields_for,
+    parse_settings_file,
+    settings_toml,
+    settings_values,
+)
+from console.state import ERRORS_KEY, PROFILE_KEY, SIGNED_IN_KEY, apply_profile, form_values, key, load_form
+
+PENDING_KEY = "check.pending_config"
+UPLOAD_KEY = "check.settings_upload"
+LOAD_MESSAGE_KEY = "check.load_message"
+NARROW = ("port", "security", "auth", "cloud", "secret_expires", "timeout", "deadline")
+
+
+def signed_in_secrets(state: MutableMapping[str, Any]) -> dict[str, str]:
+    """The refresh token from 'Sign in with Microsoft' (kept server-side in this session), if any."""
+    signed_in = state.get(SIGNED_IN_KEY)
+    return {"refresh_token": signed_in.refresh_token.reveal()} if signed_in is not None else {}
+
+
+def validate_and_queue(state: MutableMapping[str, Any]) -> None:
+    """Run button callback: field errors into state, or a valid config queued for this rerun."""
+    values = settings_values(form_values(state), extra_secrets=signed_in_secrets(state))
+    config, errors = build_config(values)
+    state[ERRORS_KEY] = errors_by_field(errors)
+    state[PENDING_KEY] = config
+
+
+def take_pending(state: MutableMapping[str, Any]) -> Any:
+    return state.pop(PENDING_KEY, None)
+
+
+def load_uploaded_settings(state: MutableMapping[str, Any]) -> None:
+    """Settings-file uploader callback: fill the form from the file, or say why not (the form stays as it was)."""
+    uploaded = state.get(UPLOAD_KEY)
+    if uploaded is None:
+        return
+    apply_settings_file(state, uploaded.getvalue(), uploaded.name)
+
+
+def apply_settings_file(state: MutableMapping[str, Any], data: bytes, name: str) -> tuple[FieldError, ...]:
+    """Load a settings TOML into the form; on errors nothing changes and the errors are shown."""
+    values, errors = parse_settings_file(data)
+    if errors:
+        state[LOAD_MESSAGE_KEY] = ("error", f"{name} was not loaded: " + "; ".join(str(e) for e in errors))
+        return errors
+    load_form(state, values)
+    state[ERRORS_KEY] = {}
+    state[LOAD_MESSAGE_KEY] = ("success", f"Loaded {name}. Type the password or secret: files never hold them.")
+    return ()
+
+
+def profile_picker(options: list[str], label_of: Any) -> str:
+    return st.selectbox("Setup to check", options, format_func=label_of, key=PROFILE_KEY,
+                        on_change=apply_profile, args=(st.session_state,),
+                        help="The presets follow the setup guide; picking one fills in its server values.")
+
+
+def _widget(spec: FieldSpec) -> None:
+    name = key(spec.key)
+    if spec.kind == "secret":
+        st.text_input(spec.label, key=name, type="password", help=spec.help, autocomplete="new-password")
+    elif spec.kind == "int":
+        st.number_input(spec.label, key=name, min_value=1, max_value=65535, step=1, help=spec.help)
+    elif spec.kind == "float":
+        st.number_input(spec.label, key=name, min_value=0.5, max_value=600.0, step=1.0, help=spec.help)
+    elif spec.kind == "select":
+        st.selectbox(spec.label, spec.options, key=name, help=spec.help)
+    elif spec.kind == "date":
+        st.date_input(spec.label, key=name, help=spec.help, min_value=dt.date(2000, 1, 1),
+                      max_value=dt.date(2100, 12, 31), format="YYYY-MM-DD")
+    else:
+        st.text_input(spec.label, key=name, help=spec.help, placeholder=spec.placeholder)
+
+
+def _field(spec: FieldSpec, errors: dict[str, list[str]]) -> None:
+    _widget(spec)
+    for message in errors.get(spec.key, ()):
+        st.markdown(f":red[⚠️ {spec.label} {message}]")
+
+
+def _fields(specs: list[FieldSpec], errors: dict[str, list[str]]) -> None:
+    wide = [s for s in specs if s.key not in NARROW]
+    narrow = [s for s in specs if s.key in NARROW]
+    for spec in wide:
+        _field(spec, errors)
+    if narrow:
+        for column, spec in zip(st.columns(len(narrow)), narrow, strict=True):
+            with column:
+                _field(spec, errors)
+
+
+def relay_form(profile_id: str) -> None:
+    """The inputs the profile needs; errors of the last run attempt shown under their field."""
+    state = st.session_state
+    errors: dict[str, list[str]] = state.get(ERRORS_KEY) or {}
+    specs = fields_for(profile_id, auth=str(state.get(key("auth")) or "password"))
+    shown = {s.key for s in specs}
+    server = [s for s in specs if s.key in ("host", "port", "security")]
+    account = [s for s in specs if not s.advanced and s.key not in ("host", "port", "security", "send_test_to")]
+    advanced = [s for s in specs if s.advanced]
+    st.markdown("##### Server")
+    _fields(server, errors)
+    st.markdown("##### Account")
+    _fields(account, errors)
+    _field(next(s for s in specs if s.key == "send_test_to"), errors)
+    with st.expander("Advanced (DNS server, CA file, timeouts)",
+                     expanded=any(s.key in errors for s in advanced)):
+        _fields(advanced, errors)
+    others = [f"{field} {m}" for field, messages in errors.items() if field not in shown for m in messages]
+    if others:
+        st.error("\n\n".join(others))
+    if errors:
+        st.error(f"Fix the {sum(len(m) for m in errors.values())} field(s) marked in red, then run again.")
+
+
+def signed_in_note() -> None:
+    signed_in = st.session_state.get(SIGNED_IN_KEY)
+    if signed_in is not None:
+        st.success(f"Signed in with Microsoft as **{signed_in.account or 'your account'}**: the refresh token is "
+                   "used for this run (held in this session only, never shown or saved).", icon="🔑")
+    else:
+        st.page_link("pages/sign_in.py", label="Sign in with Microsoft to get a refresh token", icon="🔑")
+
+
+def save_settings_button() -> None:
+    values = settings_values(form_values(st.session_state))
+    text, errors = settings_toml(values)
+    if text is None:
+        st.download_button("💾 Save settings (.toml)", data=b"", disabled=True, width="stretch",
+                           help="Fix these first: " + "; ".join(str(e) for e in errors))
+    else:
+        st.download_button("💾 Save settings (.toml)", data=text.encode("utf-8"), file_name="relay-settings.toml",
+                           mime="application/toml", on_click="ignore", width="stretch",
+                           help="The settings without any password or secret.")
+
+
+def load_settings_control() -> None:
+    st.file_uploader("Load settings (.toml)", type=["toml"], key=UPLOAD_KEY, on_change=load_uploaded_settings,
+                     args=(st.session_state,), help="A file saved here or used with `python -m checks run --config`.")
+    message = st.session_state.pop(LOAD_MESSAGE_KEY, None)
+    if message:
+        (st.error if message[0] == "error" else st.success)(message[1])
+
+
+def oauth_fields() -> None:
+    """The app-registration fields of the Microsoft 365 OAuth2 setup (shared with Check a relay)."""
+    errors: dict[str, list[str]] = st.session_state.get(ERRORS_KEY) or {}
+    wanted = ("tenant_id", "client_id", "client_secret", "sender", "cloud")
+    specs = [s for s in fields_for("m365-oauth2") if s.key in wanted]
+    _fields(specs, errors)
+
+
+def show_outcome(outcome: Any) -> None:
+    """A sign-in step's outcome: success, or the cause and the fix."""
+    if outcome.ok:
+        st.success(outcome.summary)
+        return
+    st.error(outcome.summary)
+    if outcome.details:
+        st.text(outcome.details)
+    if outcome.remediation:
+        st.info(f"**How to fix:** {outcome.remediation}", icon="🔧")
+    if outcome.guide_section:
+        st.caption(f"Setup guide: {outcome.guide_section}")

@@ -1,0 +1,134 @@
+"""The results view: live progress, verdict banner, table, one section per check, downloads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from checks.model import CheckId, CheckResult, RelayConfig, RunReport, Status
+from checks.redact import redact, secret_values
+from checks.report import to_csv, to_json, to_markdown, verdict_line
+from checks.runner import run_checklist
+from console.icons import STATUS_ICONS, badge
+
+OPEN_BY_DEFAULT = (Status.FAIL, Status.ERROR, Status.WARN)
+
+
+@dataclass(frozen=True)
+class Download:
+    label: str
+    file_name: str
+    data: bytes
+    mime: str
+
+
+def downloads(report: RunReport) -> tuple[Download, ...]:
+    """The report files offered for download (built from the report only: it holds no secret)."""
+    stem = f"relay-report-{report.run_id}"
+    return (
+        Download("CSV", f"{stem}.csv", to_csv(report).encode("utf-8"), "text/csv"),
+        Download("JSON", f"{stem}.json", to_json(report).encode("utf-8"), "application/json"),
+        Download("Markdown (for a ticket)", f"{stem}.md", to_markdown(report).encode("utf-8"), "text/markdown"),
+    )
+
+
+class StatusObserver:
+    """Runner observer that writes one line per finished check into an st.status box (caller's thread)."""
+
+    def __init__(self, box: Any) -> None:
+        self.box = box
+        self.total = 0
+        self.done = 0
+
+    def on_plan(self, checks: list[tuple[CheckId, str]]) -> None:
+        self.total = len(checks)
+        self.box.update(label=f"Running {self.total} checks…")
+
+    def on_start(self, check_id: CheckId, title: str) -> None:
+        self.box.update(label=f"Checking: {title}… ({self.done}/{self.total})")
+
+    def on_finish(self, result: CheckResult) -> None:
+        self.done += 1
+        self.box.markdown(f"{STATUS_ICONS[result.status]} **{result.title}** — {result.summary}")
+
+
+def run_with_progress(config: RelayConfig, *, label: str = "Running checks…") -> RunReport:
+    """Run the checklist, showing each check as it finishes; returns the report (secrets already masked)."""
+    with st.status(label, expanded=True) as box:
+        report = run_checklist(config, observer=StatusObserver(box))
+        box.update(label=f"Finished {len(report.results)} checks: {verdict_line(report)}",
+                   state="error" if report.problems else "complete", expanded=False)
+    return scrub(report, config)
+
+
+def scrub(report: RunReport, config: RelayConfig) -> RunReport:
+    """Belt and braces: mask any secret of `config` that might still sit in the report's texts."""
+    secrets = secret_values(config)
+    if not secrets:
+        return report
+    from dataclasses import replace
+
+    def clean(result: CheckResult) -> CheckResult:
+        return replace(result, summary=redact(result.summary, secrets), details=redact(result.details, secrets),
+                       remediation=redact(result.remediation, secrets), reply=redact(result.reply, secrets),
+                       transcript=tuple(redact(line, secrets) for line in result.transcript))
+
+    return replace(report, results=tuple(clean(r) for r in report.results))
+
+
+def verdict_banner(report: RunReport) -> None:
+    line = verdict_line(report)
+    if report.problems:
+        st.error(f"**{line}** — open the sections marked ❌ below for the cause and the fix.", icon="🛠️")
+    elif report.warnings:
+        st.warning(f"**{line}** — read the warnings below before you rely on this setup.", icon="⚠️")
+    else:
+        st.success(f"**{line}** — every check passed.", icon="🚀")
+
+
+def results_table(report: RunReport) -> None:
+    rows = [{"Status": badge(r.status), "Check": r.title, "Id": str(r.check_id), "Summary": r.summary,
+             "Time (ms)": r.duration_ms} for r in report.results]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def check_section(result: CheckResult) -> None:
+    """One check: summary, details, the server's words, masked transcript and the fix."""
+    with st.expander(f"{STATUS_ICONS[result.status]} {result.title} · `{result.check_id}`",
+                     expanded=result.status in OPEN_BY_DEFAULT):
+        st.markdown(f"**{badge(result.status)}** — {result.summary}")
+        if result.details:
+            st.text(result.details)
+        if result.reply:
+            st.caption("Server reply")
+            st.code(result.reply, language=None)
+        if result.remediation:
+            st.info(f"**How to fix:** {result.remediation}", icon="🔧")
+        if result.guide_section:
+            st.caption(f"Setup guide: {result.guide_section}")
+        if result.transcript:
+            st.caption("Transcript (passwords and tokens masked)")
+            st.code("\n".join(result.transcript), language=None)
+
+
+def render_downloads(report: RunReport, *, key: str) -> None:
+    columns = st.columns(3)
+    for column, item in zip(columns, downloads(report), strict=True):
+        column.download_button(f"⬇️ {item.label}", data=item.data, file_name=item.file_name, mime=item.mime,
+                               key=f"{key}.download.{item.file_name.rsplit('.', 1)[1]}", on_click="ignore",
+                               width="stretch")
+
+
+def render_report(report: RunReport, *, key: str, downloadable: bool = True) -> None:
+    """The whole results view for one report."""
+    verdict_banner(report)
+    st.caption(f"Run `{report.run_id}` · {report.profile} · {report.host}:{report.port} ({report.security}) · "
+               f"sender {report.sender or '—'} · {report.started_at:%Y-%m-%d %H:%M:%S %Z}")
+    results_table(report)
+    if downloadable:
+        render_downloads(report, key=key)
+    st.subheader("Check by check")
+    for result in report.results:
+        check_section(result)

@@ -1,0 +1,143 @@
+"""Sign in with Microsoft from the console: start/finish the auth-code flow across sessions, or a device code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from checks import oauth_flows
+from checks.model import Finding, ProfileId, RelayConfig, Secret, Status
+from console.app_secrets import secrets_section
+from console.forms import build_config, errors_by_field, settings_values
+from console.oauth_store import PENDING_FLOWS, FlowStore, SignedIn
+from console.state import ERRORS_KEY, SIGNED_IN_KEY, form_values, load_form
+
+DEFAULT_REDIRECT = "http://localhost:8501/sign_in"
+DEVICE_KEY = "oauth.device_flow"
+NOT_RESTORED = ("password", "client_secret", "refresh_token")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a sign-in step ended with, for the page to show."""
+
+    ok: bool
+    summary: str
+    remediation: str = ""
+    details: str = ""
+    guide_section: str = ""
+    auth_uri: str = ""
+
+
+def _from_finding(finding: Finding) -> Outcome:
+    return Outcome(finding.status in (Status.PASS, Status.WARN), finding.summary, finding.remediation,
+                   finding.details, str(finding.guide_section))
+
+
+def redirect_uri(page_url: str | None) -> str:
+    """The redirect URI to register (Authentication > Web): secrets' [oauth] redirect_uri, else this page's URL."""
+    configured = str(secrets_section("oauth").get("redirect_uri") or "").strip()
+    return configured or (page_url or DEFAULT_REDIRECT).split("?", 1)[0].split("#", 1)[0]
+
+
+def oauth_config(state: Mapping[str, Any]) -> tuple[RelayConfig | None, dict[str, list[str]]]:
+    """The form's Microsoft 365 OAuth2 settings as a config, or the errors by field."""
+    values = settings_values({**form_values(state), "profile": ProfileId.M365_OAUTH2.value})
+    config, errors = build_config(values)
+    return config, errors_by_field(errors)
+
+
+def start_sign_in(state: MutableMapping[str, Any], page_url: str | None, *, store: FlowStore = PENDING_FLOWS,
+                  http_session: Any = None) -> Outcome:
+    """Begin the browser sign-in; the pending flow waits server-side under its `state` for the redirect back."""
+    config, errors = oauth_config(state)
+    state[ERRORS_KEY] = errors
+    if config is None:
+        return Outcome(False, "Fill in the fields marked in red first.")
+    try:
+        pending = oauth_flows.start_auth_code_flow(config, redirect_uri=redirect_uri(page_url),
+                                                   login_hint=config.sender, http_session=http_session)
+        problem = oauth_flows.preflight_auth_code_flow(config, pending, http_session=http_session)
+    except oauth_flows.SignInError as exc:
+        return _from_finding(exc.finding)
+    if problem is not None:
+        return _from_finding(problem)
+    settings = {k: v for k, v in config.public_settings().items() if k != "ehlo_name"}
+    store.put(pending.state, pending, settings=settings, client_secret=config.client_secret)
+    return Outcome(True, "Open the Microsoft sign-in and sign in as the sender's account.", auth_uri=pending.auth_uri)
+
+
+def finish_sign_in(state: MutableMapping[str, Any], query: Mapping[str, str], *, store: FlowStore = PENDING_FLOWS,
+                   http_session: Any = None) -> Outcome:
+    """The browser came back (a new session): redeem the code with the pending flow kept under `state`."""
+    if query.get("error"):
+        from checks.knowledge import explain_aadsts
+
+        explanation = explain_aadsts({"error": query.get("error", ""),
+                                      "error_description": query.get("error_description", "")})
+        return Outcome(False, f"Microsoft refused the sign-in: {explanation.title}", explanation.fix,
+                       explanation.cause, explanation.guide_section)
+    pending = store.take(str(query.get("state", "")))
+    if pending is None:
+        return Outcome(False, "This sign-in is unknown or expired (they last 10 minutes, and each works once).",
+                       "Start the sign-in again from this page.")
+    values = {**pending.settings, "profile": ProfileId.M365_OAUTH2.value}
+    if pending.client_secret is not None:
+        values["client_secret"] = pending.client_secret
+    config, errors = build_config(values)
+    if config is None:
+        return Outcome(False, "The saved sign-in settings are no longer valid.", "Start the sign-in again.")
+    try:
+        result = oauth_flows.finish_auth_code_flow(config, pending.sign_in, dict(query), http_session=http_session)
+    except oauth_flows.SignInError as exc:
+        return _from_finding(exc.finding)
+    _remember(state, result, values)
+    return Outcome(True, f"Signed in as {result.user or 'your account'}: the refresh token is ready for the checks.")
+
+
+def _remember(state: MutableMapping[str, Any], result: Any, values: Mapping[str, Any]) -> None:
+    state[SIGNED_IN_KEY] = SignedIn(account=result.user, refresh_token=result.refresh_token, scopes=result.scopes)
+    restored = {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in values.items() if k != "refresh_token"}
+    load_form(state, restored)
+
+
+def start_device(state: MutableMapping[str, Any], *, http_session: Any = None) -> Outcome:
+    """Begin a device-code sign-in; its code and link are shown, the flow waits in this session."""
+    config, errors = oauth_config(state)
+    state[ERRORS_KEY] = errors
+    if config is None:
+        return Outcome(False, "Fill in the fields marked in red first.")
+    try:
+        pending = oauth_flows.start_device_flow(config, http_session=http_session)
+    except oauth_flows.SignInError as exc:
+        return _from_finding(exc.finding)
+    state[DEVICE_KEY] = pending
+    return Outcome(True, pending.message or f"Open {pending.verification_uri} and enter {pending.user_code}.",
+                   auth_uri=pending.verification_uri)
+
+
+def finish_device(state: MutableMapping[str, Any], *, wait_seconds: float = 60.0, http_session: Any = None
+                  ) -> Outcome:
+    """Wait (bounded) for the device sign-in to complete; keeps the refresh token server-side in this session."""
+    pending = state.get(DEVICE_KEY)
+    if pending is None:
+        return Outcome(False, "No device sign-in is waiting.", "Start one first.")
+    config, errors = oauth_config(state)
+    if config is None:
+        return Outcome(False, "Fill in the fields marked in red first.")
+    try:
+        result = oauth_flows.finish_device_flow(config, pending, wait_seconds=wait_seconds,
+                                                http_session=http_session)
+    except oauth_flows.SignInError as exc:
+        return _from_finding(exc.finding)
+    state.pop(DEVICE_KEY, None)
+    values = {k: v for k, v in config.public_settings().items() if k != "ehlo_name"}
+    values["client_secret"] = config.client_secret
+    _remember(state, result, values)
+    return Outcome(True, f"Signed in as {result.user or 'your account'}: the refresh token is ready for the checks.")
+
+
+def sign_out(state: MutableMapping[str, Any]) -> None:
+    state.pop(SIGNED_IN_KEY, None)
+    state.pop(DEVICE_KEY, None)

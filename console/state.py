@@ -1,0 +1,53 @@
+"""Session-state helpers: the relay form's values survive reruns, page switches and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from console.forms import FORM_KEYS, FORM_PREFIX, form_values_for, preset_values
+
+PROFILE_KEY = FORM_PREFIX + "profile"
+REPORT_KEY = "check.report"
+ERRORS_KEY = "check.errors"
+SIGNED_IN_KEY = "oauth.signed_in"  # SignedIn (refresh token as a Secret): server-side only, never a widget
+
+
+def key(field: str) -> str:
+    return FORM_PREFIX + field
+
+
+def keep_form(state: MutableMapping[str, Any], default_profile: str = "gmail") -> None:
+    """Start the form with the guide's values once; afterwards keep every value even while its field is hidden."""
+    if PROFILE_KEY not in state:
+        load_form(state, preset_values(default_profile))
+    for field in FORM_KEYS:
+        name = key(field)
+        if name in state:
+            state[name] = state[name]  # re-owning the value stops Streamlit dropping it with a hidden widget
+
+
+def form_values(state: Mapping[str, Any]) -> dict[str, Any]:
+    return {field: state.get(key(field)) for field in FORM_KEYS}
+
+
+def load_form(state: MutableMapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Put settings (a preset, a TOML file, a practice scenario) into the form; secrets not given are cleared."""
+    converted = form_values_for(values)
+    for field in FORM_KEYS:
+        if field in converted:
+            state[key(field)] = converted[field]
+        elif field in ("password", "client_secret", "refresh_token", "username", "sender", "tenant_id",
+                       "client_id", "send_test_to", "nameserver", "connect_to", "ca_file", "login_url",
+                       "graph_url"):
+            state[key(field)] = ""
+        elif field == "secret_expires":
+            state[key(field)] = None
+
+
+def apply_profile(state: MutableMapping[str, Any]) -> None:
+    """On a profile change: the guide's server values for it; what the user typed elsewhere stays."""
+    for field, value in preset_values(state[PROFILE_KEY]).items():
+        if field in ("host", "port", "security", "auth"):
+            state[key(field)] = value
+    state.pop(ERRORS_KEY, None)

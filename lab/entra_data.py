@@ -1,0 +1,166 @@
+"""The emulated Entra ID directory: tenants, app registrations, users, and one scenario per common mistake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from enum import Enum
+
+GUIDE_DELEGATED = frozenset({"SMTP.Send", "Mail.Send", "Mail.ReadWrite", "User.Read.All", "User.Read"})
+EXCHANGE_RESOURCES = ("https://outlook.office.com", "https://outlook.office365.com")
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+EXCHANGE_PERMISSIONS = frozenset({"SMTP.Send", "IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "EWS.AccessAsUser.All"})
+GRAPH_PERMISSIONS = frozenset({"Mail.Send", "Mail.ReadWrite", "User.Read.All", "User.Read", "MailboxSettings.Read",
+                               "Application.Read.All", "Directory.Read.All", "email", "openid", "profile",
+                               "offline_access"})
+
+
+class EntraScenario(str, Enum):
+    WORKING = "working"
+    TENANT_NOT_FOUND = "tenant-not-found"
+    WRONG_CLOUD = "wrong-cloud"
+    SENDER_DOMAIN_OTHER_TENANT = "sender-domain-other-tenant"
+    WRONG_CLIENT_ID = "wrong-client-id"
+    EMAIL_AS_CLIENT_ID = "email-as-client-id"
+    SECRET_ID_PASTED = "secret-id-pasted"
+    SECRET_EXPIRED = "secret-expired"
+    CONSENT_MISSING = "consent-missing"
+    ADMIN_CONSENT_REQUIRED = "admin-consent-required"
+    REFRESH_TOKEN_EXPIRED = "refresh-token-expired"
+    REFRESH_TOKEN_REVOKED = "refresh-token-revoked"
+    MFA_REQUIRED = "mfa-required"
+    CA_BLOCKED = "ca-blocked"
+    WRONG_SCOPE = "wrong-scope"
+    MIXED_RESOURCES = "mixed-resources"
+    REDIRECT_URI_MISMATCH = "redirect-uri-mismatch"
+    DEVICE_FLOW_NOT_ALLOWED = "device-flow-not-allowed"
+    SENDER_IS_ALIAS = "sender-is-alias"
+    SENDER_IS_SHARED = "sender-is-shared"
+    SENDER_MISMATCH = "sender-mismatch"
+    GRAPH_PERMISSIONS_MISSING = "graph-permissions-missing"
+    SMTP_AUTH_DISABLED = "smtp-auth-disabled"
+    APP_ONLY = "app-only"
+    APP_ONLY_NO_SEND_AS_APP = "app-only-no-send-as-app"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class EntraUser:
+    upn: str
+    primary: str
+    aliases: tuple[str, ...] = ()
+    user_purpose: str = "user"  # mailboxSettings.userPurpose: user, shared, room, ...
+    account_enabled: bool = True
+    smtp_auth_disabled: bool = False
+    object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def proxy_addresses(self) -> list[str]:
+        return [f"SMTP:{self.primary}"] + [f"smtp:{a}" for a in self.aliases]
+
+
+@dataclass(frozen=True)
+class EntraApp:
+    client_id: str
+    secret_value: str
+    secret_id: str
+    secret_end: dt.datetime
+    delegated: frozenset[str] = GUIDE_DELEGATED  # consented delegated permissions
+    exchange_roles: frozenset[str] = frozenset()  # application permissions on Exchange Online
+    graph_roles: frozenset[str] = frozenset({"Application.Read.All"})
+    redirect_uris: tuple[str, ...] = ()
+    allow_public_client: bool = True
+    display_name: str = "Relay portal"
+
+
+@dataclass(frozen=True)
+class EntraTenant:
+    tenant_id: str
+    domains: tuple[str, ...]
+    apps: dict[str, EntraApp]
+    users: dict[str, EntraUser]  # by UPN, lower case
+    cloud_instance_name: str = "microsoftonline.com"
+    display_name: str = "Contoso"
+    refresh_tokens: dict[str, dict] = field(default_factory=dict)  # issued, by value (mutated by the server)
+
+    def user(self, address: str) -> EntraUser | None:
+        """By UPN or object id only, as Graph's /users/{id} does."""
+        key = address.lower()
+        return self.users.get(key) or next((u for u in self.users.values() if u.object_id == key), None)
+
+    def users_with_address(self, address: str) -> list[EntraUser]:
+        key = address.lower()
+        return [u for u in self.users.values() if key in (p.partition(":")[2].lower() for p in u.proxy_addresses)]
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Every tenant of the emulator, plus what the scenario's user would type into the portal."""
+
+    tenants: tuple[EntraTenant, ...]
+    tenant_id: str  # as the user enters it
+    client_id: str
+    client_secret: str
+    sender: str
+    user: str  # the account that signs in
+    behaviour: frozenset[str] = frozenset()  # server-side faults: "mfa", "ca", "expired-rt", ...
+
+    def tenant(self, name: str) -> EntraTenant | None:
+        key = name.lower()
+        return next((t for t in self.tenants if t.tenant_id == key or key in t.domains), None)
+
+
+def _secret() -> str:
+    return secrets.token_urlsafe(30).replace("-", "~")[:40]
+
+
+def build_directory(scenario: EntraScenario, redirect_uris: tuple[str, ...],
+                    now: dt.datetime | None = None) -> Directory:
+    """The directory for `scenario`: a working Contoso tenant with the one mistake the scenario names."""
+    s = EntraScenario(scenario)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    tenant_id, client_id = str(uuid.uuid4()), str(uuid.uuid4())
+    app = EntraApp(client_id=client_id, secret_value=_secret(), secret_id=str(uuid.uuid4()),
+                   secret_end=now + dt.timedelta(days=365), redirect_uris=redirect_uris)
+    if s is EntraScenario.SECRET_EXPIRED:
+        app = EntraApp(**{**app.__dict__, "secret_end": now - dt.timedelta(days=3)})
+    if s is EntraScenario.GRAPH_PERMISSIONS_MISSING:
+        app = EntraApp(**{**app.__dict__, "delegated": frozenset({"SMTP.Send", "User.Read"})})
+    if s is EntraScenario.SENDER_IS_SHARED:
+        app = EntraApp(**{**app.__dict__, "delegated": GUIDE_DELEGATED | {"MailboxSettings.Read"}})
+    if s is EntraScenario.REDIRECT_URI_MISMATCH:
+        app = EntraApp(**{**app.__dict__, "redirect_uris": ("https://portal.contoso.example/oauth/callback",)})
+    if s is EntraScenario.DEVICE_FLOW_NOT_ALLOWED:
+        app = EntraApp(**{**app.__dict__, "allow_public_client": False})
+    if s in (EntraScenario.APP_ONLY, EntraScenario.APP_ONLY_NO_SEND_AS_APP):
+        roles = frozenset({"SMTP.SendAsApp"}) if s is EntraScenario.APP_ONLY else frozenset()
+        app = EntraApp(**{**app.__dict__, "exchange_roles": roles,
+                          "graph_roles": frozenset({"Application.Read.All", "User.Read.All"})})
+    alice = EntraUser("alice@contoso.example", "alice@contoso.example", ("a.smith@contoso.example",),
+                      smtp_auth_disabled=s is EntraScenario.SMTP_AUTH_DISABLED)
+    bob = EntraUser("bob@contoso.example", "bob@contoso.example", ("sales@contoso.example",))
+    info = EntraUser("info@contoso.example", "info@contoso.example", (), user_purpose="shared", account_enabled=False)
+    contoso = EntraTenant(tenant_id, ("contoso.example", "contoso.onmicrosoft.example"), {client_id: app},
+                          {u.upn: u for u in (alice, bob, info)},
+                          cloud_instance_name="microsoftonline.us" if s is EntraScenario.WRONG_CLOUD
+                          else "microsoftonline.com")
+    carol = EntraUser("carol@fabrikam.example", "carol@fabrikam.example")
+    fabrikam = EntraTenant(str(uuid.uuid4()), ("fabrikam.example",), {}, {carol.upn: carol}, display_name="Fabrikam")
+    sender = {EntraScenario.SENDER_IS_ALIAS: "a.smith@contoso.example",
+              EntraScenario.SENDER_IS_SHARED: "info@contoso.example",
+              EntraScenario.SENDER_MISMATCH: "bob@contoso.example",
+              EntraScenario.SENDER_DOMAIN_OTHER_TENANT: "carol@fabrikam.example"}.get(s, alice.primary)
+    typed_tenant = str(uuid.uuid4()) if s is EntraScenario.TENANT_NOT_FOUND else tenant_id
+    typed_client = {EntraScenario.WRONG_CLIENT_ID: str(uuid.uuid4()),
+                    EntraScenario.EMAIL_AS_CLIENT_ID: alice.primary}.get(s, client_id)
+    typed_secret = {EntraScenario.SECRET_ID_PASTED: app.secret_id}.get(s, app.secret_value)
+    behaviour = {EntraScenario.REFRESH_TOKEN_EXPIRED: "expired-rt", EntraScenario.REFRESH_TOKEN_REVOKED: "revoked-rt",
+                 EntraScenario.MFA_REQUIRED: "mfa", EntraScenario.CA_BLOCKED: "ca",
+                 EntraScenario.CONSENT_MISSING: "no-consent", EntraScenario.ADMIN_CONSENT_REQUIRED: "admin-consent",
+                 EntraScenario.WRONG_SCOPE: "wrong-scope", EntraScenario.MIXED_RESOURCES: "mixed-resources"}.get(s)
+    return Directory((contoso, fabrikam), typed_tenant, typed_client, typed_secret, sender, alice.upn,
+                     frozenset({behaviour}) if behaviour else frozenset())

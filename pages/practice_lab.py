@@ -1,0 +1,43 @@
+"""Practice lab: run the checks against built-in lab servers; works offline with no configuration."""
+
+import streamlit as st
+
+from console import practice
+from console.results import render_report, run_with_progress
+from console.state import load_form
+
+st.title("🧪 Practice lab")
+st.markdown(
+    "New here? This console checks an SMTP relay setup (Gmail, Google Workspace, Microsoft 365) step by step "
+    "and tells you what to fix. The practice lab runs it against **lab servers started inside the console** that "
+    "answer like Gmail or Microsoft 365 — nothing to configure, nothing leaves this machine. Pick a scenario, "
+    "run it, and see what a working setup and each common mistake look like."
+)
+
+items = {item.id: item for item in practice.scenarios()}
+chosen = items[st.radio("Scenario", list(items), format_func=lambda sid: items[sid].title,
+                        captions=[item.description for item in items.values()], key="practice.scenario")]
+st.markdown(practice.expectation(chosen))
+
+run_col, load_col = st.columns(2)
+run = run_col.button("▶️ Run this scenario", type="primary", width="stretch")
+if load_col.button("📝 Load into Check a relay", width="stretch",
+                   help="Open the relay form with this scenario's settings, to try changes yourself."):
+    load_form(st.session_state, practice.lab_values(chosen.id))
+    st.session_state.pop("check.report", None)
+    st.switch_page("pages/check_relay.py")
+
+if run:
+    try:
+        config = practice.lab_config(chosen.id)
+    except Exception as exc:  # noqa: BLE001 - show the lab problem, never a traceback
+        st.error(f"The practice lab could not start: {type(exc).__name__}. Try again, or restart the console.")
+    else:
+        st.session_state["practice.report"] = run_with_progress(config, label=f"Running “{chosen.title}”…")
+        st.session_state["practice.report_of"] = chosen.id
+
+report = st.session_state.get("practice.report")
+if report is not None:
+    if st.session_state.get("practice.report_of") != chosen.id:
+        st.caption("Results below are from the scenario you ran before; run this one to replace them.")
+    render_report(report, key="practice")
