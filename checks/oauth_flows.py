@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,8 +114,10 @@ def start_auth_code_flow(config: RelayConfig, *, redirect_uri: str, login_hint: 
         app, problem = app_or_finding(config, http)
         if problem is not None:
             raise SignInError(problem)
-        flow = app.initiate_auth_code_flow(scopes or [endpoints_for(config).smtp_scope],
-                                           redirect_uri=redirect_uri, login_hint=login_hint)
+        with warnings.catch_warnings():  # Streamlit reads only the query string: response_mode stays "query"
+            warnings.filterwarnings("ignore", message="response_mode='form_post'", category=UserWarning)
+            flow = app.initiate_auth_code_flow(scopes or [endpoints_for(config).smtp_scope],
+                                               redirect_uri=redirect_uri, login_hint=login_hint)
     finally:
         http.close()
     return PendingSignIn(state=flow["state"], auth_uri=flow["auth_uri"], redirect_uri=redirect_uri,

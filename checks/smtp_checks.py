@@ -11,7 +11,7 @@ from email.utils import format_datetime, make_msgid
 from checks.context import CheckContext
 from checks.explain_reply import finding_for_reply
 from checks.guide import GuideSection
-from checks.model import AuthMethod, CheckId, Finding, Secret, Security, Status
+from checks.model import AuthMethod, Finding, Secret, Security, Status
 from checks.port_check import SMTP_RESOURCE
 from checks.profiles import profile, provider_of_host
 from checks.smtp_session import BoundedSMTP, ProtocolViolation, SmtpReply
@@ -220,12 +220,11 @@ def check_credentials(ctx: CheckContext) -> Finding:
 
 
 def _explain_xoauth2(ctx: CheckContext, reply: SmtpReply, step: Step) -> Finding | None:
-    try:
-        from checks.oauth_checks import explain_xoauth2_failure
-    except ImportError:
-        return None
-    claims = ctx.fact(CheckId.OAUTH_SCOPES, "smtp_claims", {}) or ctx.fact(CheckId.OAUTH_TOKEN, "claims", {})
-    finding = explain_xoauth2_failure(reply.code, reply.text, claims)
+    from checks.oauth_checks import explain_xoauth2_failure
+    from checks.oauth_claims import decode_claims
+
+    token = ctx.resource(OAUTH_TOKEN_RESOURCE)
+    finding = explain_xoauth2_failure(reply.code, reply.text, decode_claims(token) if token else {})
     if finding is None:
         return None
     return Finding(finding.status, finding.summary, details=finding.details, remediation=finding.remediation,

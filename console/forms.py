@@ -179,8 +179,9 @@ def settings_values(form: Mapping[str, Any], *, extra_secrets: Mapping[str, str]
         if spec.key == "auth" and profile(profile_id).id is not ProfileId.CUSTOM:
             continue
         values[spec.key] = value
+    shown = {spec.key for spec in fields_for(profile_id, auth=str(form.get("auth") or "password"))}
     for key, secret in (extra_secrets or {}).items():
-        if secret and not values.get(key):
+        if secret and key in shown and not values.get(key):
             values[key] = secret
     return values
 
@@ -238,7 +239,7 @@ def form_values_for(values: Mapping[str, Any]) -> dict[str, Any]:
     profile_id = str(values.get("profile") or ProfileId.CUSTOM.value)
     out = preset_values(profile_id)
     for key, value in values.items():
-        if key not in FORM_KEYS or value is None:
+        if key not in FORM_KEYS or key in SECRET_FIELDS or value is None:
             continue
         if key in ("port",):
             out[key] = int(value)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.model import RelayConfig
+from checks.model import CheckId, RelayConfig
 from checks.registry import SPECS
-from checks.model import CheckId
 from checks.settings import config_from_values
 
 

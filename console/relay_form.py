@@ -18,7 +18,19 @@ from console.forms import (
     settings_toml,
     settings_values,
 )
-from console.state import ERRORS_KEY, PROFILE_KEY, SIGNED_IN_KEY, apply_profile, form_values, key, load_form
+from console.state import (
+    ERRORS_KEY,
+    HELD_KEY,
+    PROFILE_KEY,
+    SIGNED_IN_KEY,
+    apply_profile,
+    forget_secret,
+    form_values,
+    held_secrets,
+    hold_typed_secrets,
+    key,
+    load_form,
+)
 
 PENDING_KEY = "check.pending_config"
 UPLOAD_KEY = "check.settings_upload"
@@ -26,15 +38,19 @@ LOAD_MESSAGE_KEY = "check.load_message"
 NARROW = ("port", "security", "auth", "cloud", "secret_expires", "timeout", "deadline")
 
 
-def signed_in_secrets(state: MutableMapping[str, Any]) -> dict[str, str]:
-    """The refresh token from 'Sign in with Microsoft' (kept server-side in this session), if any."""
+def submitted_secrets(state: MutableMapping[str, Any]) -> dict[str, str]:
+    """Secrets for a run: those held for this session, plus the refresh token of 'Sign in with Microsoft'."""
+    hold_typed_secrets(state)
+    secrets = held_secrets(state)
     signed_in = state.get(SIGNED_IN_KEY)
-    return {"refresh_token": signed_in.refresh_token.reveal()} if signed_in is not None else {}
+    if signed_in is not None and "refresh_token" not in secrets:
+        secrets["refresh_token"] = signed_in.refresh_token.reveal()
+    return secrets
 
 
 def validate_and_queue(state: MutableMapping[str, Any]) -> None:
     """Run button callback: field errors into state, or a valid config queued for this rerun."""
-    values = settings_values(form_values(state), extra_secrets=signed_in_secrets(state))
+    values = settings_values(form_values(state), extra_secrets=submitted_secrets(state))
     config, errors = build_config(values)
     state[ERRORS_KEY] = errors_by_field(errors)
     state[PENDING_KEY] = config
@@ -73,7 +89,12 @@ def profile_picker(options: list[str], label_of: Any) -> str:
 def _widget(spec: FieldSpec) -> None:
     name = key(spec.key)
     if spec.kind == "secret":
-        st.text_input(spec.label, key=name, type="password", help=spec.help, autocomplete="new-password")
+        is_held = spec.key in (st.session_state.get(HELD_KEY) or {})
+        st.text_input(spec.label, key=name, type="password", help=spec.help, autocomplete="new-password",
+                      placeholder="•••••••• set for this session — type to replace" if is_held else "")
+        if is_held:
+            st.button(f"Forget the {spec.label.lower()}", key=f"forget.{spec.key}", type="tertiary",
+                      on_click=forget_secret, args=(st.session_state, spec.key))
     elif spec.kind == "int":
         st.number_input(spec.label, key=name, min_value=1, max_value=65535, step=1, help=spec.help)
     elif spec.kind == "float":
@@ -90,7 +111,7 @@ def _widget(spec: FieldSpec) -> None:
 def _field(spec: FieldSpec, errors: dict[str, list[str]]) -> None:
     _widget(spec)
     for message in errors.get(spec.key, ()):
-        st.markdown(f":red[⚠️ {spec.label} {message}]")
+        st.markdown(f":red[:material/error: {spec.label} {message}]")
 
 
 def _fields(specs: list[FieldSpec], errors: dict[str, list[str]]) -> None:
@@ -132,19 +153,19 @@ def signed_in_note() -> None:
     signed_in = st.session_state.get(SIGNED_IN_KEY)
     if signed_in is not None:
         st.success(f"Signed in with Microsoft as **{signed_in.account or 'your account'}**: the refresh token is "
-                   "used for this run (held in this session only, never shown or saved).", icon="🔑")
+                   "used for this run (held in this session only, never shown or saved).", icon=":material/key:")
     else:
-        st.page_link("pages/sign_in.py", label="Sign in with Microsoft to get a refresh token", icon="🔑")
+        st.page_link("pages/sign_in.py", label="Sign in with Microsoft to get a refresh token", icon=":material/key:")
 
 
 def save_settings_button() -> None:
     values = settings_values(form_values(st.session_state))
     text, errors = settings_toml(values)
     if text is None:
-        st.download_button("💾 Save settings (.toml)", data=b"", disabled=True, width="stretch",
+        st.download_button("Save settings (.toml)", icon=":material/save:", data=b"", disabled=True, width="stretch",
                            help="Fix these first: " + "; ".join(str(e) for e in errors))
     else:
-        st.download_button("💾 Save settings (.toml)", data=text.encode("utf-8"), file_name="relay-settings.toml",
+        st.download_button("Save settings (.toml)", icon=":material/save:", data=text.encode("utf-8"), file_name="relay-settings.toml",
                            mime="application/toml", on_click="ignore", width="stretch",
                            help="The settings without any password or secret.")
 
@@ -174,6 +195,6 @@ def show_outcome(outcome: Any) -> None:
     if outcome.details:
         st.text(outcome.details)
     if outcome.remediation:
-        st.info(f"**How to fix:** {outcome.remediation}", icon="🔧")
+        st.info(f"**How to fix:** {outcome.remediation}", icon=":material/build:")
     if outcome.guide_section:
         st.caption(f"Setup guide: {outcome.guide_section}")

@@ -11,7 +11,7 @@ from checks.model import CheckId, CheckResult, RelayConfig, RunReport, Status
 from checks.redact import redact, secret_values
 from checks.report import to_csv, to_json, to_markdown, verdict_line
 from checks.runner import run_checklist
-from console.icons import STATUS_ICONS, badge
+from console.icons import STATUS_COLOURS, label, word
 
 OPEN_BY_DEFAULT = (Status.FAIL, Status.ERROR, Status.WARN)
 
@@ -51,7 +51,7 @@ class StatusObserver:
 
     def on_finish(self, result: CheckResult) -> None:
         self.done += 1
-        self.box.markdown(f"{STATUS_ICONS[result.status]} **{result.title}** — {result.summary}")
+        self.box.markdown(f"{label(result.status)} · **{result.title}** — {result.summary}")
 
 
 def run_with_progress(config: RelayConfig, *, label: str = "Running checks…") -> RunReport:
@@ -81,31 +81,35 @@ def scrub(report: RunReport, config: RelayConfig) -> RunReport:
 def verdict_banner(report: RunReport) -> None:
     line = verdict_line(report)
     if report.problems:
-        st.error(f"**{line}** — open the sections marked ❌ below for the cause and the fix.", icon="🛠️")
+        st.error(f"**{line}** — open the sections marked ❌ below for the cause and the fix.", icon=":material/build:")
     elif report.warnings:
-        st.warning(f"**{line}** — read the warnings below before you rely on this setup.", icon="⚠️")
+        st.warning(f"**{line}** — read the warnings below before you rely on this setup.", icon=":material/warning:")
     else:
-        st.success(f"**{line}** — every check passed.", icon="🚀")
+        st.success(f"**{line}** — every check passed.", icon=":material/rocket_launch:")
 
 
 def results_table(report: RunReport) -> None:
-    rows = [{"Status": badge(r.status), "Check": r.title, "Id": str(r.check_id), "Summary": r.summary,
-             "Time (ms)": r.duration_ms} for r in report.results]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    import pandas as pd
+
+    frame = pd.DataFrame([{"Status": word(r.status), "Check": r.title, "Id": str(r.check_id), "Summary": r.summary,
+                           "Time (ms)": r.duration_ms} for r in report.results])
+    colours = {word(s): c for s, c in STATUS_COLOURS.items()}
+    styled = frame.style.map(lambda v: f"background-color: {colours.get(v, '')}", subset=["Status"])
+    st.dataframe(styled, hide_index=True, width="stretch")
 
 
 def check_section(result: CheckResult) -> None:
     """One check: summary, details, the server's words, masked transcript and the fix."""
-    with st.expander(f"{STATUS_ICONS[result.status]} {result.title} · `{result.check_id}`",
+    with st.expander(f"{label(result.status)} · {result.title} · `{result.check_id}`",
                      expanded=result.status in OPEN_BY_DEFAULT):
-        st.markdown(f"**{badge(result.status)}** — {result.summary}")
+        st.markdown(f"{label(result.status)} — {result.summary}")
         if result.details:
             st.text(result.details)
         if result.reply:
             st.caption("Server reply")
             st.code(result.reply, language=None)
         if result.remediation:
-            st.info(f"**How to fix:** {result.remediation}", icon="🔧")
+            st.info(f"**How to fix:** {result.remediation}", icon=":material/build:")
         if result.guide_section:
             st.caption(f"Setup guide: {result.guide_section}")
         if result.transcript:
@@ -116,7 +120,7 @@ def check_section(result: CheckResult) -> None:
 def render_downloads(report: RunReport, *, key: str) -> None:
     columns = st.columns(3)
     for column, item in zip(columns, downloads(report), strict=True):
-        column.download_button(f"⬇️ {item.label}", data=item.data, file_name=item.file_name, mime=item.mime,
+        column.download_button(item.label, data=item.data, icon=":material/download:", file_name=item.file_name, mime=item.mime,
                                key=f"{key}.download.{item.file_name.rsplit('.', 1)[1]}", on_click="ignore",
                                width="stretch")
 

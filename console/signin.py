@@ -43,7 +43,10 @@ def redirect_uri(page_url: str | None) -> str:
 
 def oauth_config(state: Mapping[str, Any]) -> tuple[RelayConfig | None, dict[str, list[str]]]:
     """The form's Microsoft 365 OAuth2 settings as a config, or the errors by field."""
-    values = settings_values({**form_values(state), "profile": ProfileId.M365_OAUTH2.value})
+    from console.relay_form import submitted_secrets
+
+    values = settings_values({**form_values(state), "profile": ProfileId.M365_OAUTH2.value},
+                             extra_secrets=submitted_secrets(state))
     config, errors = build_config(values)
     return config, errors_by_field(errors)
 
@@ -141,3 +144,19 @@ def finish_device(state: MutableMapping[str, Any], *, wait_seconds: float = 60.0
 def sign_out(state: MutableMapping[str, Any]) -> None:
     state.pop(SIGNED_IN_KEY, None)
     state.pop(DEVICE_KEY, None)
+
+
+OUTCOME_KEY = "oauth.outcome"
+
+
+def on_start_sign_in(state: MutableMapping[str, Any], page_url: str | None) -> None:
+    """Button callback (runs before the inputs are drawn, so typed secrets can move server-side)."""
+    state[OUTCOME_KEY] = start_sign_in(state, page_url)
+
+
+def on_start_device(state: MutableMapping[str, Any]) -> None:
+    state[OUTCOME_KEY] = start_device(state)
+
+
+def on_finish_device(state: MutableMapping[str, Any]) -> None:
+    state[OUTCOME_KEY] = finish_device(state)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from checks.model import SECRET_FIELDS, Secret
 from console.forms import FORM_KEYS, FORM_PREFIX, form_values_for, preset_values
 
 PROFILE_KEY = FORM_PREFIX + "profile"
 REPORT_KEY = "check.report"
 ERRORS_KEY = "check.errors"
 SIGNED_IN_KEY = "oauth.signed_in"  # SignedIn (refresh token as a Secret): server-side only, never a widget
+HELD_KEY = "form.held_secrets"  # {field: Secret}: secrets already submitted, kept server-side, never re-sent
 
 
 def key(field: str) -> str:
@@ -31,13 +33,46 @@ def form_values(state: Mapping[str, Any]) -> dict[str, Any]:
     return {field: state.get(key(field)) for field in FORM_KEYS}
 
 
+def held(state: MutableMapping[str, Any]) -> dict[str, Secret]:
+    return state.setdefault(HELD_KEY, {})
+
+
+def hold_typed_secrets(state: MutableMapping[str, Any]) -> None:
+    """Secret inputs are write-only: what was typed moves server-side and the input empties (keeps it out of the
+    page's HTML); call from a callback, before the inputs are drawn."""
+    kept = held(state)
+    for field in SECRET_FIELDS:
+        typed = state.get(key(field))
+        if typed:
+            kept[field] = Secret(typed)
+            state[key(field)] = ""
+
+
+def held_secrets(state: Mapping[str, Any]) -> dict[str, str]:
+    return {field: secret.reveal() for field, secret in (state.get(HELD_KEY) or {}).items()}
+
+
+def forget_secret(state: MutableMapping[str, Any], field: str) -> None:
+    held(state).pop(field, None)
+
+
 def load_form(state: MutableMapping[str, Any], values: Mapping[str, Any]) -> None:
     """Put settings (a preset, a TOML file, a practice scenario) into the form; secrets not given are cleared."""
     converted = form_values_for(values)
+    kept = held(state)
+    for field in SECRET_FIELDS:
+        value = values.get(field)
+        if value:
+            kept[field] = value if isinstance(value, Secret) else Secret(str(value))
+        else:
+            kept.pop(field, None)
+        state[key(field)] = ""
     for field in FORM_KEYS:
+        if field in SECRET_FIELDS:
+            continue
         if field in converted:
             state[key(field)] = converted[field]
-        elif field in ("password", "client_secret", "refresh_token", "username", "sender", "tenant_id",
+        elif field in ("username", "sender", "tenant_id",
                        "client_id", "send_test_to", "nameserver", "connect_to", "ca_file", "login_url",
                        "graph_url"):
             state[key(field)] = ""

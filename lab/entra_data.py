@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 GUIDE_DELEGATED = frozenset({"SMTP.Send", "Mail.Send", "Mail.ReadWrite", "User.Read.All", "User.Read"})
 EXCHANGE_RESOURCES = ("https://outlook.office.com", "https://outlook.office365.com")
@@ -17,7 +17,7 @@ GRAPH_PERMISSIONS = frozenset({"Mail.Send", "Mail.ReadWrite", "User.Read.All", "
                                "offline_access"})
 
 
-class EntraScenario(str, Enum):
+class EntraScenario(StrEnum):
     WORKING = "working"
     TENANT_NOT_FOUND = "tenant-not-found"
     WRONG_CLOUD = "wrong-cloud"
@@ -122,7 +122,7 @@ def build_directory(scenario: EntraScenario, redirect_uris: tuple[str, ...],
                     now: dt.datetime | None = None) -> Directory:
     """The directory for `scenario`: a working Contoso tenant with the one mistake the scenario names."""
     s = EntraScenario(scenario)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     tenant_id, client_id = str(uuid.uuid4()), str(uuid.uuid4())
     app = EntraApp(client_id=client_id, secret_value=_secret(), secret_id=str(uuid.uuid4()),
                    secret_end=now + dt.timedelta(days=365), redirect_uris=redirect_uris)

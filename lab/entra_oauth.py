@@ -33,7 +33,7 @@ Reply = tuple[int, dict[str, str], Any]  # status, headers, JSON body (dict) or 
 def aad_error(error: str, code: int, text: str, status: int = 400) -> Reply:
     """An Entra ID error body, shaped like the real one (codes, trace and correlation ids)."""
     trace, corr = str(uuid.uuid4()), str(uuid.uuid4())
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
     return status, {}, {
         "error": error, "error_codes": [code], "timestamp": stamp, "trace_id": trace, "correlation_id": corr,
         "error_description": f"AADSTS{code}: {text} Trace ID: {trace} Correlation ID: {corr} Timestamp: {stamp}",
@@ -118,7 +118,7 @@ def _client(state: EntraState, tenant: EntraTenant, form: dict[str, str], auth: 
             return None, None, aad_error("invalid_client", 7000215, "Invalid client secret provided. Ensure the "
                                          "secret being sent in the request is the client secret value, not the "
                                          f"client secret ID, for a secret added to app '{client_id}'.", 401)
-        if app.secret_end < dt.datetime.now(dt.timezone.utc):
+        if app.secret_end < dt.datetime.now(dt.UTC):
             return None, None, aad_error("invalid_client", 7000222, f"The provided client secret keys for app "
                                          f"'{client_id}' are expired. Visit the Azure portal to create new keys for "
                                          "your app: https://aka.ms/NewClientSecret.", 401)
@@ -159,7 +159,7 @@ def _refresh_grant(state: EntraState, tenant: EntraTenant, app: EntraApp, form: 
     if record is None or record["client_id"] != app.client_id:
         return aad_error("invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
     behaviour = state.directory.behaviour
-    issued = dt.datetime.fromtimestamp(record["issued"], dt.timezone.utc) - dt.timedelta(days=91)
+    issued = dt.datetime.fromtimestamp(record["issued"], dt.UTC) - dt.timedelta(days=91)
     if "expired-rt" in behaviour:
         return aad_error("invalid_grant", 700082, f"The refresh token has expired due to inactivity. The token was "
                          f"issued on {issued:%Y-%m-%dT%H:%M:%S}Z and was inactive for 90.00:00:00.")

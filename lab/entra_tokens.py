@@ -23,13 +23,16 @@ class TokenSigner:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = uuid.uuid4().hex[:16]
         self.issuer_base = issuer_base
+        self.issued: list[str] = []  # every token signed (the tests' canary looks for them in reports)
 
     def jwks(self) -> dict[str, Any]:
         jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
         return {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
+        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
+        self.issued.append(token)
+        return token
 
     def access_token(self, *, tenant_id: str, audience: str, client_id: str, scopes: list[str] | None = None,
                      roles: list[str] | None = None, user: Any = None, lifetime: int = 3600) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from lab.blackhole import closed_port, start_blackhole
 from lab.dns import start_dns
+from lab.entra import EntraScenario, RunningEntra, start_entra
 from lab.pki import LabPKI
 from lab.smtp import LAB_ACCOUNTS, Personality, Scenario, start_smtp
 
@@ -25,6 +26,7 @@ class PracticeScenario:
     personality: Personality = Personality.M365
     server: Scenario | None = Scenario.WORKING  # None: no SMTP server (blocked or closed port)
     network: str = ""  # "blackhole" or "closed" when there is no server
+    entra: EntraScenario | None = None  # OAuth2 scenarios: the Entra ID / Graph emulator's scenario
 
 
 SCENARIOS: tuple[PracticeScenario, ...] = (
@@ -75,6 +77,26 @@ SCENARIOS: tuple[PracticeScenario, ...] = (
                      Personality.M365, Scenario.SILENT),
     PracticeScenario("not-smtp", "A web server on the SMTP port", "The port answers HTTP, not SMTP.", "m365-basic",
                      "smtp.greeting", Personality.M365, Scenario.NOT_SMTP),
+    *(PracticeScenario(f"oauth2-{entra.value}", title, description, "m365-oauth2", breaks, entra=entra)
+      for entra, title, description, breaks in (
+        (EntraScenario.WORKING, "Microsoft 365 OAuth2 - works",
+         "App registration, admin consent, refresh token and sender as the guide says.", ""),
+        (EntraScenario.SECRET_ID_PASTED, "OAuth2: the secret's ID pasted instead of its Value",
+         "The portal holds the Secret ID column, not the Value.", "oauth.client"),
+        (EntraScenario.SECRET_EXPIRED, "OAuth2: the client secret expired", "AADSTS7000222.", "oauth.client"),
+        (EntraScenario.EMAIL_AS_CLIENT_ID, "OAuth2: an e-mail address as Client ID",
+         "AADSTS700016: the application is not found.", "oauth.client"),
+        (EntraScenario.CONSENT_MISSING, "OAuth2: admin consent not granted",
+         "AADSTS65001: 'Grant admin consent' was never pressed.", "oauth.token"),
+        (EntraScenario.REFRESH_TOKEN_EXPIRED, "OAuth2: refresh token expired",
+         "AADSTS700082: 90 days without use.", "oauth.token"),
+        (EntraScenario.GRAPH_PERMISSIONS_MISSING, "OAuth2: Graph permissions missing",
+         "Mail.Send / Mail.ReadWrite / User.Read.All were not added.", "oauth.scopes"),
+        (EntraScenario.SMTP_AUTH_DISABLED, "OAuth2: SMTP AUTH disabled for the mailbox",
+         "The token is fine, Exchange refuses SMTP AUTH (5.7.139).", "auth.credentials"),
+        (EntraScenario.SENDER_IS_ALIAS, "OAuth2: the sender is an alias",
+         "Aliases and shared mailboxes cannot send through OAuth2.", "sender"),
+    )),
 )
 BY_ID = {s.id: s for s in SCENARIOS}
 
@@ -88,6 +110,7 @@ class PracticeLab:
         self.dns = start_dns()
         self._endpoints: dict[str, tuple[str, int]] = {}
         self._servers: list[Any] = []
+        self._entra: dict[str, RunningEntra] = {}
 
     def _endpoint(self, scenario: PracticeScenario) -> tuple[str, int]:
         with self._lock:
@@ -96,6 +119,13 @@ class PracticeLab:
             return self._endpoints[scenario.id]
 
     def _start(self, scenario: PracticeScenario) -> tuple[str, int]:
+        if scenario.entra is not None:
+            entra = start_entra(scenario.entra, pki=self.pki)
+            self._servers.append(entra)
+            self._entra[scenario.id] = entra
+            smtp = start_smtp(personality=Personality.M365, pki=self.pki, xoauth2_validator=entra.xoauth2_validator)
+            self._servers.append(smtp)
+            return smtp.host, smtp.port
         if scenario.network == "closed":
             return "127.0.0.1", closed_port()
         starter: Callable[[], Any] = (start_blackhole if scenario.network == "blackhole" else
@@ -109,12 +139,16 @@ class PracticeLab:
         """Settings for checks.settings.config_from_values that run `scenario_id` against the lab."""
         scenario = BY_ID[scenario_id]
         address, port = self._endpoint(scenario)
+        common = {"profile": scenario.profile, "nameserver": self.dns.nameserver, "connect_to": f"{address}:{port}",
+                  "ca_file": str(self.pki.ca_file), "timeout": PRACTICE_TIMEOUT, "deadline": 30}
+        if scenario.entra is not None:
+            entra = self._entra[scenario.id]
+            return {**common, "tenant_id": entra.tenant_id, "client_id": entra.client_id,
+                    "client_secret": entra.client_secret, "secret_expires": entra.secret_expires.isoformat(),
+                    "refresh_token": entra.refresh_token, "sender": entra.sender, "login_url": entra.base_url,
+                    "graph_url": entra.graph_url}
         username, password = LAB_ACCOUNTS[scenario.personality]
-        return {
-            "profile": scenario.profile, "username": username, "sender": username, "password": password,
-            "nameserver": self.dns.nameserver, "connect_to": f"{address}:{port}", "ca_file": str(self.pki.ca_file),
-            "timeout": PRACTICE_TIMEOUT, "deadline": 30,
-        }
+        return {**common, "username": username, "sender": username, "password": password}
 
     def stop(self) -> None:
         with self._lock:

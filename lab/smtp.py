@@ -8,11 +8,12 @@ import logging
 import ssl
 import threading
 from base64 import b64decode
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException
@@ -57,6 +58,8 @@ _HTTP_400 = (
     b"Connection: close\r\n\r\n<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n"
     b"<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
+
+AUTH_LINE_LIMIT = 12288
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,9 @@ class _LabSMTP(SMTP):
 
     AuthLoginUsernameChallenge = "Username:"
     AuthLoginPasswordChallenge = "Password:"
+    # RFC 4954 asks servers to accept AUTH lines of 12288 octets: XOAUTH2 tokens are that long.
+    line_length_limit = AUTH_LINE_LIMIT
+    command_size_limits: ClassVar[defaultdict[str, int]] = defaultdict(lambda: SMTP.command_size_limit)
 
     def __init__(self, handler: _LabHandler, *, setup: _Setup, connections: set[_LabSMTP], **kwargs: Any) -> None:
         self.setup = setup
@@ -249,6 +255,7 @@ class _LabSMTP(SMTP):
             timeout=IDLE_TIMEOUT,
             **kwargs,
         )
+        self.command_size_limits["AUTH"] = AUTH_LINE_LIMIT
         self._rewrites = {
             "220 Ready to start TLS": persona.starttls_ready,
             "354 End data with <CR><LF>.<CR><LF>": persona.data_start,

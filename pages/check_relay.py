@@ -17,7 +17,7 @@ from console.relay_form import (
 from console.results import render_report, run_with_progress
 from console.state import REPORT_KEY, keep_form
 
-st.title("✉️ Check a relay")
+st.title("Check a relay")
 st.caption("Fill in the settings exactly as in your application. Each check tells you what it found and how "
            "to fix it. Passwords and secrets stay in this session: never saved, logged or put in a report.")
 
@@ -29,7 +29,7 @@ if profile_id == ProfileId.M365_OAUTH2:
 relay_form(profile_id)
 
 run_col, save_col = st.columns(2)
-run_col.button("▶️ Run checks", type="primary", width="stretch", on_click=validate_and_queue,
+run_col.button("Run checks", icon=":material/play_arrow:", type="primary", width="stretch", on_click=validate_and_queue,
                args=(st.session_state,))
 with save_col:
     save_settings_button()

@@ -6,7 +6,7 @@ from console import practice
 from console.results import render_report, run_with_progress
 from console.state import load_form
 
-st.title("🧪 Practice lab")
+st.title("Practice lab")
 st.markdown(
     "New here? This console checks an SMTP relay setup (Gmail, Google Workspace, Microsoft 365) step by step "
     "and tells you what to fix. The practice lab runs it against **lab servers started inside the console** that "
@@ -20,8 +20,8 @@ chosen = items[st.radio("Scenario", list(items), format_func=lambda sid: items[s
 st.markdown(practice.expectation(chosen))
 
 run_col, load_col = st.columns(2)
-run = run_col.button("▶️ Run this scenario", type="primary", width="stretch")
-if load_col.button("📝 Load into Check a relay", width="stretch",
+run = run_col.button("Run this scenario", icon=":material/play_arrow:", type="primary", width="stretch")
+if load_col.button("Load into Check a relay", icon=":material/edit_note:", width="stretch",
                    help="Open the relay form with this scenario's settings, to try changes yourself."):
     load_form(st.session_state, practice.lab_values(chosen.id))
     st.session_state.pop("check.report", None)

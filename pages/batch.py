@@ -1,0 +1,41 @@
+"""Batch check: many relay setups from one CSV or TOML file, checked together, summarised by verdict."""
+
+import streamlit as st
+
+from checks.batch import DEFAULT_JOBS, MAX_JOBS, BatchFileError
+from console.batch_view import EXAMPLE_CSV, REPORT_KEY, read_inputs, render_batch, run_with_progress
+
+st.title("📋 Batch check")
+st.markdown(
+    "Check many relay setups at once — one per customer, site or application. Give a **CSV** with a `name` "
+    "column plus setting columns (`profile`, `host`, `port`, `security`, `username`, `sender`, `password_env`, …) "
+    "or a **TOML** file with one `[[setup]]` table per setup. Passwords are never written in the file: "
+    "`password_env` names an entry of the secrets box below."
+)
+with st.expander("Example batch file"):
+    st.code(EXAMPLE_CSV, language="csv")
+
+upload = st.file_uploader("Batch file", type=["csv", "toml"], key="batch.upload")
+pasted = st.text_area("…or paste the batch file here", key="batch.text", height=150,
+                      placeholder="name,profile,host,username,sender,password_env")
+secrets_text = st.text_area(
+    "Secrets (one NAME=value per line, or TOML)", key="batch.secrets", height=100,
+    placeholder="SHOP_APP_PASSWORD=…", help="Kept in this session's memory only; never shown in results or files.")
+use_environment = st.checkbox(
+    "Also look up names in this server's environment variables", key="batch.use_env", value=False,
+    help="Off by default: a batch file could otherwise send this server's secrets to any host it names.")
+jobs = st.number_input("Setups checked at the same time", min_value=1, max_value=MAX_JOBS, value=DEFAULT_JOBS,
+                       key="batch.jobs")
+
+if st.button("▶️ Run the batch", type="primary", key="batch.run"):
+    try:
+        inputs = read_inputs(upload=upload, pasted=pasted, secrets_text=secrets_text,
+                             use_environment=use_environment, jobs=int(jobs))
+    except BatchFileError as exc:
+        st.error(str(exc), icon="📄")
+    else:
+        st.session_state[REPORT_KEY] = run_with_progress(inputs)
+
+report = st.session_state.get(REPORT_KEY)
+if report is not None:
+    render_batch(report)

@@ -1,0 +1,1 @@
+"""Tests against real Debian mail servers (Postfix + Dovecot SASL, dnsmasq) on loopback: scripts/real-servers.sh."""

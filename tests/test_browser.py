@@ -1,0 +1,121 @@
+"""Browser test: the console in headless Chromium - a failing lab scenario, its fix, the CSV, no secret in HTML."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CANARY = "Canary-Pw-5fd2e19b"
+START_TIMEOUT = 60.0
+STEP_TIMEOUT_MS = 60_000
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
+    give_up = time.monotonic() + timeout
+    while time.monotonic() < give_up:
+        if process.poll() is not None:
+            raise AssertionError(f"streamlit exited early with {process.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.3)
+    raise AssertionError(f"the console did not answer on {url} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def console_url():
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, START_TIMEOUT)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate(timeout=10)
+        assert CANARY.encode() not in output, "the typed password reached the console's log"
+
+
+def test_failing_lab_scenario_in_the_browser(console_url, tmp_path):
+    # A missing browser is a failure of this environment, never a skip.
+    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM} (apt-get install chromium)"
+    from playwright.sync_api import expect, sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {SCREENSHOTS}")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
+            page.set_default_timeout(STEP_TIMEOUT_MS)
+
+            # Given the console's first screen (no configuration): the practice lab
+            page.goto(console_url)
+            expect(page.get_by_role("heading", name="Practice lab")).to_be_visible()
+            expect(page.get_by_role("button", name="Run this scenario")).to_be_visible()
+            page.screenshot(path=SCREENSHOTS / "01-first-screen.png", full_page=True)
+
+            # When a failing scenario is loaded into the relay form and run with a canary password typed in
+            page.get_by_text("Gmail: account password instead of an app password").click()
+            page.get_by_role("button", name="Load into Check a relay").click()
+            expect(page.get_by_role("heading", name="Check a relay")).to_be_visible()
+            password = page.get_by_label("App password", exact=True)
+            password.fill(CANARY)
+            password.press("Enter")
+            page.wait_for_timeout(500)
+            page.get_by_role("button", name="Run checks").click()
+
+            # Then the verdict, the failing step and its fix are shown
+            expect(page.get_by_text("1 problem to fix").first).to_be_visible()
+            expect(page.get_by_text("SMTP sign-in · auth.credentials")).to_be_visible()
+            expect(page.get_by_text("How to fix:").first).to_be_visible()
+            expect(page.get_by_text("apppasswords").first).to_be_visible()
+            page.screenshot(path=SCREENSHOTS / "02-failing-scenario.png", full_page=True)
+            page.get_by_text("SMTP sign-in · auth.credentials").scroll_into_view_if_needed()
+            page.screenshot(path=SCREENSHOTS / "03-failing-step.png")
+
+            # And the CSV downloads with the failed check in it and no secret
+            with page.expect_download() as download_info:
+                page.get_by_test_id("stDownloadButton").filter(has_text="CSV").get_by_role("button").click()
+            csv_text = Path(download_info.value.path()).read_text(encoding="utf-8")
+            assert "auth.credentials" in csv_text and ",fail," in csv_text
+            assert CANARY not in csv_text
+
+            # And the page's HTML never holds the typed password
+            html = page.content()
+            if CANARY in html:
+                i = html.index(CANARY)
+                print("CONTEXT:", html[i - 400:i + 80])
+            assert CANARY not in html
+        finally:
+            browser.close()
