@@ -418,13 +418,14 @@ def run_setup(setup: BatchSetup, *, environ: Mapping[str, str], deps: Dependenci
     collector = _Collector()
     config: RelayConfig | None = None
     try:
-        try:
-            config = config_from_values(setup.values, environ=environ)
-        except InvalidSettings as exc:
-            return _invalid_outcome(setup, exc, started, started_at, secrets)
+        config = config_from_values(setup.values, environ=environ)
         secrets = secret_values(config, secrets)
         report = (runner or _run_checklist)(config, only=only, observer=collector, deps=deps)
         return SetupOutcome(setup.name, SetupState.DONE, report, int((time.monotonic() - started) * 1000))
+    except InvalidSettings as exc:  # bad values, or a target the console's policy refuses (before any check)
+        if collector.finished:
+            return _crashed_outcome(setup, exc, collector, config, only, started, started_at, secrets)
+        return _invalid_outcome(setup, exc, started, started_at, secrets)
     except Exception as exc:  # noqa: BLE001 - one broken setup never stops the batch
         return _crashed_outcome(setup, exc, collector, config, only, started, started_at, secrets)
 

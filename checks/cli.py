@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import IO, Any
 
 EXIT_OK = 0
@@ -51,8 +50,30 @@ def _parser_class(out: IO[str], err: IO[str]) -> type[argparse.ArgumentParser]:
     return Parser
 
 
-def build_parser(out: IO[str] | None = None, err: IO[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser (output to the given streams; errors raise instead of exiting the process)."""
+class _Inert:
+    """Stands in for a subcommand parser whose options this invocation does not need (saves start-up time)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self._ignore
+
+    def _ignore(self, *args: Any, **kwargs: Any) -> _Inert:
+        return self
+
+
+COMMANDS = ("run", "batch", "explain")
+
+
+def _wanted_command(argv: Sequence[str]) -> str:
+    """The subcommand whose options must be known to parse `argv` ('' when none is named: top-level help)."""
+    return argv[0] if argv and argv[0] in COMMANDS else ""
+
+
+def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
+                 command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser (output to the given streams; errors raise instead of exiting the process).
+
+    `command` limits the options added to that subcommand's ('' none, None all); the help texts stay the same.
+    """
     parser_class = _parser_class(out or sys.stdout, err or sys.stderr)
     parser = parser_class(
         prog="python -m checks",
@@ -67,6 +88,8 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None) -> argp
                     "(--password-env, --client-secret-env, --refresh-token-env) or standard input, never from "
                     "the command line.",
         epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings.")
+    if command not in (None, "run"):
+        run = _Inert()
     setup = run.add_argument_group("settings")
     setup.add_argument("--config", metavar="FILE.toml", help="settings file (keys as the long options, '-' as '_')")
     setup.add_argument("--profile", metavar=f"{{{PROFILES.replace('|', ',')}}}", help="preset from the setup guide")
@@ -100,12 +123,14 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None) -> argp
     output.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     output.add_argument("--verbose", action="store_true", help="show SMTP transcripts in table output")
 
-    _add_batch_parser(commands)
+    _add_batch_parser(commands, wanted=command in (None, "batch"))
 
     explain = commands.add_parser(
         "explain", help="explain a server reply or an AADSTS error",
         description="Decode an SMTP reply or an Entra ID (AADSTS) error: cause, fix and setup guide section.",
         epilog="Exit status: 0 something known was found; 1 nothing known; 2 bad invocation.")
+    if command not in (None, "explain"):
+        explain = _Inert()
     explain.add_argument("text", metavar="TEXT", help="the reply or error text; '-' reads standard input")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     return parser
@@ -160,12 +185,20 @@ def parse_only(text: str) -> tuple[Any, ...]:
 
 
 def _check_output_path(path: str) -> None:
+    from pathlib import Path
+
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"--output: {path} is a directory")
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"--output: the folder {parent} does not exist")
+
+
+def _invalid(exc: Any, stderr: IO[str]) -> int:
+    for error in exc.errors:
+        stderr.write(f"error: {error.field}: {error.message}\n")
+    return EXIT_USAGE
 
 
 def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: IO[str],
@@ -179,9 +212,7 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
     try:
         config = config_from_values(settings_values(args, stdin=stdin), environ=environ)
     except InvalidSettings as exc:
-        for error in exc.errors:
-            stderr.write(f"error: {error.field}: {error.message}\n")
-        return EXIT_USAGE
+        return _invalid(exc, stderr)
 
     from checks.redact import redact, secret_values
 
@@ -190,6 +221,8 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
         return _run_config(config, args, only=only, stdout=stdout, stderr=stderr, environ=environ, deps=deps)
     except UsageError:
         raise
+    except InvalidSettings as exc:  # a hosted console's target policy refused the settings
+        return _invalid(exc, stderr)
     except Exception as exc:  # noqa: BLE001 - the boundary: one line, secrets masked, no traceback
         message = redact(str(exc).splitlines()[0] if str(exc) else "unexpected", secrets)
         stderr.write(f"error: the run stopped unexpectedly: {type(exc).__name__}: {message}\n")
@@ -279,6 +312,14 @@ def _explain(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stder
     return EXIT_OK if known else EXIT_PROBLEMS
 
 
+def _default_deps(environ: Mapping[str, str]) -> Any:
+    """The real dependencies, with the hosting policy read from the same environment as the secrets."""
+    from checks.context import Dependencies
+    from checks.target_policy import TargetPolicy
+
+    return Dependencies(policy=TargetPolicy.from_environment(environ))
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None,
          stderr: IO[str] | None = None, environ: Mapping[str, str] | None = None, deps: Any = None) -> int:
     """Run the CLI with `argv` (default sys.argv[1:]); returns the exit status, never raises."""
@@ -286,12 +327,15 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, std
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     environ = os.environ if environ is None else environ
-    parser = build_parser(stdout, stderr)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(stdout, stderr, command=_wanted_command(arguments))
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(arguments)
         if args.command is None:
             parser.print_help(stderr)
             return EXIT_USAGE
+        if args.command in ("run", "batch") and deps is None:
+            deps = _default_deps(environ)
         if args.command == "run":
             return _run(args, stdin=stdin, stdout=stdout, stderr=stderr, environ=environ, deps=deps)
         if args.command == "batch":
@@ -318,7 +362,7 @@ BATCH_FORMATS = ("table", "csv", "json")
 EXIT_INTERRUPTED = 130
 
 
-def _add_batch_parser(commands: Any) -> None:
+def _add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
     batch = commands.add_parser(
         "batch", help="check many setups from a CSV or TOML file",
         description="Check every setup of a batch file: a CSV with a 'name' column plus setting keys as columns, "
@@ -327,6 +371,8 @@ def _add_batch_parser(commands: Any) -> None:
                     "entry of the --secrets file; a file holding a secret inline is refused.",
         epilog="Exit status: 0 no fail or error in any setup; 1 at least one fail or error; 2 bad invocation or "
                "unreadable file; 130 interrupted (the report holds the setups that finished).")
+    if not wanted:
+        return
     batch.add_argument("file", metavar="FILE", help="batch file (.csv or .toml)")
     batch.add_argument("--secrets", metavar="FILE",
                        help="secrets mapping read like environment variables: TOML (NAME = \"value\") or .env "
@@ -476,6 +522,8 @@ def _batch(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], enviro
                                   colour=terminal.wants_colour(stdout, environ) and not args.output)
     text = redact(text, _with_base64(hidden))  # the engine masked already; this is the last guard
     if args.output:
+        from pathlib import Path
+
         try:
             Path(args.output).write_text(text, encoding="utf-8", newline="")
         except OSError as exc:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.model import CheckId, CheckResult, RelayConfig, Secret
+from checks.target_policy import TargetPolicy
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Dependencies:
     http_session: Any = None  # requests.Session for Entra ID / Graph
     clock: Callable[[], float] = time.monotonic
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    policy: TargetPolicy = field(default_factory=TargetPolicy.from_environment)
 
 
 @dataclass(frozen=True)

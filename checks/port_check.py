@@ -67,6 +67,11 @@ def check_port(ctx: CheckContext) -> Finding:
     candidates = targets(ctx)
     if not candidates:
         return Finding(Status.ERROR, "No address to connect to.", details="dns.host gave no address.")
+    refused = [(t, why) for t in candidates if (why := ctx.deps.policy.address_refusal(t.address))]
+    if refused:
+        return Finding(Status.FAIL, f"Not connecting to {config.host}: {refused[0][1]}.",
+                       remediation="Ask whoever hosts this console to allow this target, or run the console or the "
+                                   "CLI on your own machine.", guide_section=GuideSection.NETWORK.value)
     failures: list[tuple[Target, OSError]] = []
     for target in candidates:
         started = ctx.deps.clock()

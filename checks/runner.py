@@ -71,8 +71,12 @@ def run_checklist(
     deps: Dependencies | None = None,
     run_id: str | None = None,
 ) -> RunReport:
-    """Run every applicable check for `config` and return the report; never raises for a bad setup."""
+    """Run every applicable check for `config` and return the report; never raises for a bad setup.
+
+    Raises TargetRefused (an InvalidSettings) when a hosted console's target policy forbids the settings.
+    """
     deps = deps or Dependencies()
+    deps.policy.enforce(config)
     only_ids = tuple(CheckId(c) for c in only) if only is not None else None
     specs = plan(config, only_ids)
     deadline = Deadline.after(config.deadline, deps.clock)

@@ -117,20 +117,41 @@ def config_from_values(
     raise InvalidSettings(errors)
 
 
-def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a settings file; refuses inline secrets (they belong in the environment)."""
+MAX_SETTINGS_BYTES = 64 * 1024
+
+
+def parse_toml(data: str | bytes) -> dict[str, Any]:
+    """Settings TOML text -> values; refuses inline secrets (they belong in the environment) and unknown keys."""
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise InvalidSettings([FieldError("config", f"is larger than {MAX_SETTINGS_BYTES // 1024} KiB; "
+                                                    "not a settings file")])
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise InvalidSettings([FieldError("config", f"no such file: {path}")]) from None
+        values = tomllib.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidSettings([FieldError("config", f"{path} is not valid TOML: {exc}")]) from None
-    inline = [k for k in SECRET_FIELDS if k in data]
+        raise InvalidSettings([FieldError("config", f"is not valid TOML: {exc}")]) from None
+    inline = [k for k in SECRET_FIELDS if k in values]
     if inline:
         raise InvalidSettings([FieldError(k, f"secrets are not read from files; use {k}_env = \"VAR\"")
                                for k in inline])
-    return data
+    unknown = sorted(set(values) - set(SETTING_KEYS) - {"name", "setup"})
+    if unknown:
+        raise InvalidSettings([FieldError("config", f"unknown settings: {', '.join(unknown)}")])
+    return values
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a settings file (see parse_toml)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InvalidSettings([FieldError("config", f"no such file: {path}")]) from None
+    except OSError as exc:
+        raise InvalidSettings([FieldError("config", f"cannot read {path}: {exc.strerror}")]) from None
+    try:
+        return parse_toml(data)
+    except InvalidSettings as exc:
+        raise InvalidSettings([FieldError(e.field, f"{path}: {e.message}" if e.field == "config" else e.message)
+                               for e in exc.errors]) from None
 
 
 def to_toml(config: RelayConfig) -> str:

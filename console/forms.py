@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from checks.model import SECRET_FIELDS, AuthMethod, FieldError, InvalidSettings, ProfileId, RelayConfig
 from checks.profiles import PROFILES, profile
-from checks.settings import SETTING_KEYS, config_from_values, to_toml
+from checks.settings import SETTING_KEYS, config_from_values, parse_toml, to_toml
 
-MAX_SETTINGS_BYTES = 64 * 1024
 FORM_PREFIX = "form."
 
 
@@ -213,25 +211,16 @@ def settings_toml(values: Mapping[str, Any]) -> tuple[str | None, tuple[FieldErr
 
 
 def parse_settings_file(data: bytes) -> tuple[dict[str, Any], tuple[FieldError, ...]]:
-    """An uploaded settings TOML -> form values; refuses inline secrets like checks.settings.load_toml."""
-    if len(data) > MAX_SETTINGS_BYTES:
-        return {}, (FieldError("config", f"is larger than {MAX_SETTINGS_BYTES // 1024} KiB; not a settings file"),)
+    """An uploaded settings TOML -> form values; the engine's parse_toml refuses inline secrets."""
     try:
-        loaded = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return {}, (FieldError("config", f"is not valid TOML: {exc}"),)
-    inline = [k for k in SECRET_FIELDS if k in loaded]
-    if inline:
-        return {}, tuple(FieldError(k, "secrets are not read from files; type it in the form") for k in inline)
-    unknown = sorted(set(loaded) - set(SETTING_KEYS) - {"name", "setup"})
-    if unknown:
-        return {}, (FieldError("config", f"unknown settings: {', '.join(unknown)}"),)
+        loaded = parse_toml(data)
+    except InvalidSettings as exc:
+        return {}, exc.errors
     bad = [FieldError(k, f"must be one of {', '.join(SELECT_OPTIONS[k])}") for k in SELECT_OPTIONS
            if k in loaded and str(loaded[k]).strip().lower() not in SELECT_OPTIONS[k]]
     if bad:
         return {}, tuple(bad)
-    values = {k: v for k, v in loaded.items() if k in FORM_KEYS}
-    return values, ()
+    return {k: v for k, v in loaded.items() if k in FORM_KEYS}, ()
 
 
 def form_values_for(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -93,7 +93,8 @@ def _widget(spec: FieldSpec) -> None:
         st.text_input(spec.label, key=name, type="password", help=spec.help, autocomplete="new-password",
                       placeholder="•••••••• set for this session — type to replace" if is_held else "")
         if is_held:
-            st.button(f"Forget the {spec.label.lower()}", key=f"forget.{spec.key}", type="tertiary",
+            st.button(f"Forget the saved {spec.label.lower()}", key=f"forget.{spec.key}", type="tertiary",
+                      icon=":material/delete:",
                       on_click=forget_secret, args=(st.session_state, spec.key))
     elif spec.kind == "int":
         st.number_input(spec.label, key=name, min_value=1, max_value=65535, step=1, help=spec.help)

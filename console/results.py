@@ -81,7 +81,7 @@ def scrub(report: RunReport, config: RelayConfig) -> RunReport:
 def verdict_banner(report: RunReport) -> None:
     line = verdict_line(report)
     if report.problems:
-        st.error(f"**{line}** — open the sections marked ❌ below for the cause and the fix.", icon=":material/build:")
+        st.error(f"**{line}** — open the checks marked **Fail** below for the cause and the fix.", icon=":material/build:")
     elif report.warnings:
         st.warning(f"**{line}** — read the warnings below before you rely on this setup.", icon=":material/warning:")
     else:

@@ -15,14 +15,18 @@ st.markdown(
 )
 
 items = {item.id: item for item in practice.scenarios()}
-chosen = items[st.radio("Scenario", list(items), format_func=lambda sid: items[sid].title,
-                        captions=[item.description for item in items.values()], key="practice.scenario")]
-st.markdown(practice.expectation(chosen))
-
-run_col, load_col = st.columns(2)
-run = run_col.button("Run this scenario", icon=":material/play_arrow:", type="primary", width="stretch")
-if load_col.button("Load into Check a relay", icon=":material/edit_note:", width="stretch",
-                   help="Open the relay form with this scenario's settings, to try changes yourself."):
+pick_col, about_col = st.columns([2, 3], gap="large")
+with pick_col:
+    chosen = items[st.radio("Scenario", list(items), format_func=lambda sid: items[sid].title,
+                            key="practice.scenario")]
+with about_col, st.container(border=True):
+    st.markdown(f"#### {chosen.title}")
+    st.markdown(chosen.description)
+    st.markdown(practice.expectation(chosen))
+    run = st.button("Run this scenario", icon=":material/play_arrow:", type="primary", width="stretch")
+    load = st.button("Load into Check a relay", icon=":material/edit_note:", width="stretch",
+                     help="Open the relay form with this scenario's settings, to try changes yourself.")
+if load:
     load_form(st.session_state, practice.lab_values(chosen.id))
     st.session_state.pop("check.report", None)
     st.switch_page("pages/check_relay.py")

@@ -185,3 +185,30 @@ def test_a_settings_file_with_an_inline_secret_is_refused_and_the_form_kept():
 def test_invalid_toml_is_refused_with_a_message():
     errors = apply_settings_file({}, b"profile = = ", "broken.toml")
     assert errors and "not valid TOML" in errors[0].message
+
+
+def test_oauth_lab_setup_runs_from_the_form_with_secrets_held_server_side():
+    # Given the form filled with the working Microsoft 365 OAuth2 lab scenario (secret and refresh token held)
+    at = lab_form("oauth2-working")
+    assert at.selectbox(key="form.profile").value == "m365-oauth2"
+    assert at.text_input(key="form.client_secret").value == ""
+    # When the checks run
+    run_button(at).click().run()
+    # Then the token checks ran and the setup is ready
+    assert not at.exception
+    assert "Ready for go-live" in texts(at.warning) + texts(at.success)
+    assert any("`oauth.token`" in e.label and "**Pass**" in e.label for e in at.expander)
+
+
+def test_a_typed_password_survives_an_error_in_another_field():
+    # Given a typed password and a malformed sender
+    at = check_page()
+    at.text_input(key="form.username").set_value("me@gmail.com")
+    at.text_input(key="form.password").set_value(CANARY)
+    at.text_input(key="form.sender").set_value("bad sender")
+    # When Run is clicked
+    run_button(at).click().run()
+    # Then the sender error shows and the password is kept (server-side) for the next attempt
+    assert "Sender must" in texts(at.markdown)
+    assert at.session_state["form.held_secrets"]["password"].reveal() == CANARY
+    assert "set for this session" in at.text_input(key="form.password").placeholder

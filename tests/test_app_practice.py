@@ -69,7 +69,8 @@ def test_failing_scenario_names_the_failed_step_and_its_fix():
     assert "Fail" in set(table["Status"])
 
 
-@pytest.mark.parametrize("scenario_id, check_id", [("expired-cert", "tls"), ("port-closed", "port")])
+@pytest.mark.parametrize("scenario_id, check_id", [("expired-cert", "tls"), ("port-closed", "port"),
+                                                   ("oauth2-secret-id-pasted", "oauth.client")])
 def test_network_scenarios_fail_at_their_step(scenario_id, check_id):
     # Given the practice lab
     at = practice_app()

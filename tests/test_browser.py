@@ -36,10 +36,9 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
     while time.monotonic() < give_up:
         if process.poll() is not None:
             raise AssertionError(f"streamlit exited early with {process.returncode}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+            if response.status == 200:
+                return
         time.sleep(0.3)
     raise AssertionError(f"the console did not answer on {url} within {timeout:.0f} s")
 
