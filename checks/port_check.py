@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from checks.context import CheckContext
 from checks.guide import GuideSection
 from checks.model import CheckId, Finding, Security, Status
 from checks.profiles import profile, provider_of_host
+from checks.redact import redact, secret_values
 from checks.smtp_session import BoundedSMTP
 
 ALTERNATIVE_PROBE_SECONDS = 3.0
@@ -82,7 +84,7 @@ def check_port(ctx: CheckContext) -> Finding:
             continue
         latency_ms = (ctx.deps.clock() - started) * 1000
         conversation = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout,
-                                   clock=ctx.deps.clock, on_secret=ctx.add_secret)
+                                   clock=ctx.deps.clock, on_secret=ctx.add_secret, mask=run_mask(ctx))
         conversation.attach(sock, config.host)
         ctx.set_resource(SMTP_RESOURCE, conversation)
         via = f" (via --connect-to for {config.host})" if config.connect_to else ""
@@ -92,6 +94,18 @@ def check_port(ctx: CheckContext) -> Finding:
             facts={"address": target.address, "port": target.port, "latency_ms": round(latency_ms, 1)},
         )
     return _unreachable(ctx, failures)
+
+
+def run_mask(ctx: CheckContext) -> Callable[[str], str]:
+    """Masks every secret of the run (settings, tokens, AUTH payloads sent so far) in text from the server."""
+    return lambda text: redact(text, secret_values(ctx.config, ctx.run_secrets()))
+
+
+def waited(ctx: CheckContext) -> str:
+    """'within 10 s', or 'before the run deadline (5 s) ran out' when the deadline cut the wait short."""
+    if ctx.deadline.expired:
+        return f"before the run deadline of {ctx.config.deadline:g} s ran out"
+    return f"within {ctx.config.timeout:g} s"
 
 
 def describe(exc: OSError) -> str:
@@ -107,7 +121,7 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
     target, exc = failures[0]
     tried = "\n".join(f"{t.address}:{t.port}: {describe(e)}" for t, e in failures)
     if isinstance(exc, TimeoutError):
-        summary = (f"No answer from {target.address} port {target.port} within {config.timeout:g} s: "
+        summary = (f"No answer from {target.address} port {target.port} {waited(ctx)}: "
                    f"the connection is silently dropped.")
         cause = (f"A firewall, the hosting provider or the ISP is dropping outbound traffic to port {target.port} "
                  f"(cloud hosts and some ISPs block outbound SMTP ports), or the server is down.")
@@ -117,7 +131,9 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
         summary = f"Connection refused by {target.address} port {target.port}."
         cause = ("Nothing listens on that port at that address, or a firewall actively rejects the connection "
                  "(wrong host or port, or a local mail-filter / antivirus redirect).")
-        fix = f"Check host and port: the guide uses {profile(config.profile).host or 'the provider host'} port 587."
+        guide_host = profile(config.profile).host
+        fix = (f"Check host and port: the guide uses {guide_host} port 587." if guide_host
+               else "Check the host and port with the mail server's administrator (submission is usually 587).")
     else:
         summary = f"Cannot reach {target.address} port {target.port}: {describe(exc)}."
         cause = "This machine has no route to that address (no network, no IPv6 route, or a VPN/proxy in the way)."

@@ -12,7 +12,7 @@ from checks.context import CheckContext
 from checks.explain_reply import finding_for_reply
 from checks.guide import GuideSection
 from checks.model import AuthMethod, Finding, Secret, Security, Status
-from checks.port_check import SMTP_RESOURCE
+from checks.port_check import SMTP_RESOURCE, waited
 from checks.profiles import profile, provider_of_host
 from checks.smtp_session import BoundedSMTP, ProtocolViolation, SmtpReply
 
@@ -54,11 +54,20 @@ def broken_conversation(step: Step, exc: Exception, *, waiting_for: str, ctx: Ch
     """A verdict for a server that went silent, hung up, or spoke something that is not SMTP."""
     transcript = step.transcript()
     if isinstance(exc, TimeoutError):
-        return Finding(Status.FAIL, f"No {waiting_for} within {ctx.config.timeout:g} s.",
+        partial = getattr(exc, "partial", "")
+        fix = ("Check that the host and port belong to an SMTP server and that no proxy or antivirus mail shield "
+               "holds the connection.")
+        if ctx.deadline.expired:
+            fix += f" The whole run may take {ctx.config.deadline:g} s: raise the deadline for a slow server."
+        if partial:
+            return Finding(Status.FAIL, f"The {waiting_for} did not arrive complete {waited(ctx)}.",
+                           details=f"The server started it but sent only {partial!r} - far too slowly (a tarpit, "
+                                   "or a connection that stalls).",
+                           remediation=fix, guide_section=GuideSection.NETWORK.value, reply=partial,
+                           transcript=transcript)
+        return Finding(Status.FAIL, f"No {waiting_for} {waited(ctx)}.",
                        details="The server accepted the connection and then said nothing.",
-                       remediation="Check that the host and port belong to an SMTP server and that no proxy or "
-                                   "antivirus mail shield holds the connection.",
-                       guide_section=GuideSection.NETWORK.value, transcript=transcript)
+                       remediation=fix, guide_section=GuideSection.NETWORK.value, transcript=transcript)
     if isinstance(exc, ProtocolViolation):
         service = recognise_service(exc.first_line)
         summary = (f"The port answers, but it is {service}, not SMTP." if service
@@ -72,16 +81,25 @@ def broken_conversation(step: Step, exc: Exception, *, waiting_for: str, ctx: Ch
                        remediation="The server or a firewall in between refuses this client; check its logs or "
                                    "try from another network.",
                        guide_section=GuideSection.NETWORK.value, transcript=transcript)
+    if isinstance(exc, ConnectionResetError):
+        return Finding(Status.FAIL, f"The server reset the connection instead of sending its {waiting_for}.",
+                       remediation="The server or a firewall in between aborts this conversation; check the "
+                                   "server's logs or try from another network.",
+                       guide_section=GuideSection.NETWORK.value, transcript=transcript)
     if isinstance(exc, OSError):
-        return Finding(Status.FAIL, f"The connection failed while waiting for the {waiting_for}: {exc}.",
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return Finding(Status.FAIL, f"The connection failed while waiting for the {waiting_for}: {reason}.",
                        guide_section=GuideSection.NETWORK.value, transcript=transcript)
     raise exc
 
 
-def _probe_silent_peer(smtp: BoundedSMTP) -> str:
+def _probe_silent_peer(smtp: BoundedSMTP, ctx: CheckContext) -> str:
     """After a silent greeting, poke once: a web server answers a command line with 'HTTP/1.x 400'."""
+    seconds = min(SILENT_PROBE_SECONDS, ctx.deadline.remaining())
+    if seconds <= 0 or smtp.sock is None:
+        return ""
     try:
-        smtp.sock.settimeout(SILENT_PROBE_SECONDS)
+        smtp.sock.settimeout(seconds)
         smtplib.SMTP.send(smtp, "EHLO probe\r\n")
         data = smtp.sock.recv(200).decode("latin-1")
     except OSError:
@@ -96,7 +114,7 @@ def check_greeting(ctx: CheckContext) -> Finding:
     try:
         banner = smtp.reply()
     except TimeoutError as exc:
-        first = _probe_silent_peer(smtp)
+        first = _probe_silent_peer(smtp, ctx)
         service = recognise_service(first)
         if service:
             return broken_conversation(step, ProtocolViolation("not SMTP", first), waiting_for="greeting", ctx=ctx)

@@ -11,7 +11,7 @@ from checks.context import CheckContext
 from checks.explain_reply import finding_for_reply
 from checks.guide import GuideSection
 from checks.model import CheckId, Finding, Security, Status
-from checks.port_check import Target, connect
+from checks.port_check import Target, connect, run_mask, waited
 from checks.profiles import profile, provider_of_host
 from checks.smtp_checks import Step, broken_conversation, conversation
 from checks.smtp_session import BoundedSMTP, ProtocolViolation
@@ -55,10 +55,16 @@ def check_tls(ctx: CheckContext) -> Finding:
             smtp.wrap(run_context(ctx))
     except ssl.SSLCertVerificationError as exc:
         return _certificate_failure(ctx, exc, step)
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError) as exc:
+        if not smtp.handshaking:
+            return broken_conversation(step, exc, waiting_for="STARTTLS reply", ctx=ctx)
+        return _handshake_cut(ctx, step)
     except ssl.SSLError as exc:
         return _handshake_failure(ctx, exc, step)
     except TimeoutError as exc:
-        return broken_conversation(step, exc, waiting_for="TLS handshake", ctx=ctx)
+        if not smtp.handshaking:
+            return broken_conversation(step, exc, waiting_for="STARTTLS reply", ctx=ctx)
+        return _handshake_stalled(ctx, step)
     except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
         return broken_conversation(step, exc, waiting_for="STARTTLS reply", ctx=ctx)
     return _negotiated(ctx, smtp, step)
@@ -99,11 +105,30 @@ def _no_starttls(ctx: CheckContext, step: Step) -> Finding:
     if provider:
         cause += (" The real provider always offers it: a firewall's 'SMTP inspection' (e.g. ESMTP fixup) or a "
                   "proxy in the path is removing it.")
+    fix = ("Turn off SMTP inspection on the firewall for this host, so STARTTLS reaches the application."
+           if provider else "Enable STARTTLS on the server (a certificate and TLS for the submission port), or "
+           "use a port that offers it (587), or implicit TLS on 465.")
     return Finding(Status.FAIL, f"STARTTLS is not offered on port {config.port}.",
                    details=f"Cause: {cause}\nEHLO capabilities: "
                            f"{', '.join(ctx.fact(CheckId.SMTP_GREETING, 'capabilities', []))}",
-                   remediation="Turn off SMTP inspection on the firewall for this host, or use a port/server that "
-                               "offers STARTTLS (587), or implicit TLS on 465 where the provider has it.",
+                   remediation=fix,
+                   guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+
+
+def _handshake_cut(ctx: CheckContext, step: Step) -> Finding:
+    return Finding(Status.FAIL, "The connection was cut in the middle of the TLS handshake.",
+                   details="The server (or something between) closed or reset the connection after TLS began.",
+                   remediation="A firewall's SMTP/TLS inspection, an antivirus mail shield or the server's own TLS "
+                               "setup aborts the handshake: check the server's TLS logs, or try from another "
+                               "network.", guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+
+
+def _handshake_stalled(ctx: CheckContext, step: Step) -> Finding:
+    return Finding(Status.FAIL, f"The TLS handshake did not complete {waited(ctx)}.",
+                   details="The server accepted the connection but never finished the TLS handshake (it stalls, "
+                           "answers far too slowly, or is not a TLS service).",
+                   remediation="Check that host, port and security match (587 + STARTTLS or 465 + implicit TLS) "
+                               "and that no proxy holds TLS connections.",
                    guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
 
 
@@ -114,6 +139,11 @@ def _handshake_failure(ctx: CheckContext, exc: ssl.SSLError, step: Step) -> Find
                        remediation="TLS 1.0/1.1 are refused by current clients and providers: enable TLS 1.2 or 1.3 "
                                    "on the server.", guide_section=GuideSection.NETWORK.value,
                        transcript=step.transcript())
+    if "WRONG_VERSION_NUMBER" in reason.upper() and ctx.config.security is Security.TLS:
+        return Finding(Status.FAIL, "The server answered the TLS handshake in plain text: this port uses STARTTLS, "
+                       "not implicit TLS.", details=f"OpenSSL: {reason}",
+                       remediation="Set security to STARTTLS (port 587), or use the server's implicit-TLS port (465).",
+                       guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
     return Finding(Status.FAIL, "The TLS handshake failed: the other side does not speak TLS correctly.",
                    details=f"OpenSSL: {reason}", remediation="Check that host, port and security match "
                    "(587 + STARTTLS or 465 + implicit TLS) and that nothing in between tampers with TLS.",
@@ -163,7 +193,7 @@ def second_look(ctx: CheckContext) -> CertificateFacts | None:
         return None
     try:
         smtp = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout, clock=ctx.deps.clock,
-                           on_secret=ctx.add_secret)
+                           on_secret=ctx.add_secret, mask=run_mask(ctx))
         smtp.attach(connect(Target(address, port), ctx.step_timeout()), config.host)
         try:
             if config.security is Security.STARTTLS:

@@ -350,14 +350,15 @@ def _auth_echo(context: ssl.SSLContext) -> Handler:
             payloads = [c.line()]
         payload = payloads[0]
         try:
-            decoded = base64.b64decode(payload, validate=True).replace(b"\x00", b" ")
+            decoded = base64.b64decode(payload, validate=True)
         except binascii.Error:
             decoded = b""
-        # The decoded secret straddles the 300-character cut of a transcript line, then comes whole twice.
-        padding = b"x" * (300 - len(b"535-5.7.8 Echo: ") - len(decoded) // 2)
-        c.send(b"535-5.7.8 Echo: " + padding + decoded + b"\r\n"
+        secret = decoded.split(b"\x00")[-1]
+        # The password straddles the 300-character cut of a transcript line, then comes whole, and the payload.
+        padding = b"x" * (300 - len(b"535-5.7.8 Echo: ") - len(secret) // 2)
+        c.send(b"535-5.7.8 Echo: " + padding + secret + b"\r\n"
                b"535-5.7.8 You sent " + payload + b"\r\n"
-               b"535 5.7.8 Authentication failed for" + decoded + b"\r\n")
+               b"535 5.7.8 Authentication failed for " + decoded.replace(b"\x00", b" ") + b"\r\n")
 
     def handle(conn: _Conn) -> None:
         _greet(conn)
