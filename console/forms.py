@@ -10,6 +10,7 @@ from typing import Any
 from checks.model import SECRET_FIELDS, AuthMethod, FieldError, InvalidSettings, ProfileId, RelayConfig
 from checks.profiles import PROFILES, profile
 from checks.settings import SETTING_KEYS, config_from_values, parse_toml, to_toml
+from checks.target_policy import TargetPolicy
 
 FORM_PREFIX = "form."
 
@@ -185,9 +186,11 @@ def settings_values(form: Mapping[str, Any], *, extra_secrets: Mapping[str, str]
 
 
 def build_config(values: Mapping[str, Any]) -> tuple[RelayConfig | None, tuple[FieldError, ...]]:
-    """config_from_values() without raising: (config, ()) or (None, errors by field)."""
+    """config_from_values() and the hosting policy, without raising: (config, ()) or (None, errors by field)."""
     try:
-        return config_from_values(values, environ={}), ()
+        config = config_from_values(values, environ={})
+        TargetPolicy.from_environment().enforce(config)
+        return config, ()
     except InvalidSettings as exc:
         return None, exc.errors
 

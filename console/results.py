@@ -7,11 +7,13 @@ from typing import Any
 
 import streamlit as st
 
+from checks.context import Dependencies
 from checks.model import CheckId, CheckResult, RelayConfig, RunReport, Status
-from checks.redact import redact, secret_values
 from checks.report import to_csv, to_json, to_markdown, verdict_line
 from checks.runner import run_checklist
+from checks.target_policy import TargetPolicy
 from console.icons import STATUS_COLOURS, label, word
+from console.run_limit import refuse_run
 
 OPEN_BY_DEFAULT = (Status.FAIL, Status.ERROR, Status.WARN)
 
@@ -54,28 +56,23 @@ class StatusObserver:
         self.box.markdown(f"{label(result.status)} · **{result.title}** — {result.summary}")
 
 
-def run_with_progress(config: RelayConfig, *, label: str = "Running checks…") -> RunReport:
-    """Run the checklist, showing each check as it finishes; returns the report (secrets already masked)."""
+def run_with_progress(config: RelayConfig, *, label: str = "Running checks…", practice: bool = False
+                      ) -> RunReport | None:
+    """Run the checklist, showing each check as it finishes; None when the hosting run limit refuses it.
+
+    Practice runs target the console's own in-process lab, so the hosting target policy does not apply to them.
+    """
+    policy = TargetPolicy.from_environment()
+    refusal = refuse_run(st.session_state, policy.max_runs_per_hour)
+    if refusal:
+        st.error(refusal, icon=":material/hourglass_top:")
+        return None
+    deps = Dependencies(policy=TargetPolicy() if practice else policy)
     with st.status(label, expanded=True) as box:
-        report = run_checklist(config, observer=StatusObserver(box))
+        report = run_checklist(config, observer=StatusObserver(box), deps=deps)
         box.update(label=f"Finished {len(report.results)} checks: {verdict_line(report)}",
                    state="error" if report.problems else "complete", expanded=False)
-    return scrub(report, config)
-
-
-def scrub(report: RunReport, config: RelayConfig) -> RunReport:
-    """Belt and braces: mask any secret of `config` that might still sit in the report's texts."""
-    secrets = secret_values(config)
-    if not secrets:
-        return report
-    from dataclasses import replace
-
-    def clean(result: CheckResult) -> CheckResult:
-        return replace(result, summary=redact(result.summary, secrets), details=redact(result.details, secrets),
-                       remediation=redact(result.remediation, secrets), reply=redact(result.reply, secrets),
-                       transcript=tuple(redact(line, secrets) for line in result.transcript))
-
-    return replace(report, results=tuple(clean(r) for r in report.results))
+    return report
 
 
 def verdict_banner(report: RunReport) -> None:

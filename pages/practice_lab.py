@@ -37,7 +37,8 @@ if run:
     except Exception as exc:  # noqa: BLE001 - show the lab problem, never a traceback
         st.error(f"The practice lab could not start: {type(exc).__name__}. Try again, or restart the console.")
     else:
-        st.session_state["practice.report"] = run_with_progress(config, label=f"Running “{chosen.title}”…")
+        st.session_state["practice.report"] = run_with_progress(config, label=f"Running “{chosen.title}”…",
+                                                                  practice=True)
         st.session_state["practice.report_of"] = chosen.id
 
 report = st.session_state.get("practice.report")
