@@ -163,8 +163,9 @@ def _error_text(error: BaseException | None) -> str:
 def _timeout_finding(what: str, label: str, timeout: float, name: str, **facts: Any) -> Finding:
     server = "the system's DNS server" if label == SYSTEM else f"the DNS server {label}"
     return Finding(
-        Status.FAIL, f"No answer from {server} for {what} within {timeout:g} s.",
-        details=f"Resolver: {label}. Timeout: {timeout:g} s.",
+        Status.FAIL, f"No answer from {server} for {what} within {timeout:.3g} s.",
+        details=f"Resolver: {label}. Timeout: {timeout:.3g} s (the step timeout, or what was left of the run "
+                "deadline).",
         remediation=FIX_DNS_SERVER.format(name=name, server="" if label == SYSTEM else label.rsplit(":", 1)[0]),
         guide_section=GuideSection.NETWORK, facts={"resolver": label, **facts},
     )
@@ -299,7 +300,7 @@ def _host_via_getaddrinfo(config: RelayConfig, host: str, timeout: float) -> Fin
         timed_out = isinstance(error, TimeoutError)
         return Finding(
             Status.FAIL,
-            f"The system resolver gave no answer for {host} within {timeout:g} s." if timed_out
+            f"The system resolver gave no answer for {host} within {timeout:.3g} s." if timed_out
             else f"{host} could not be resolved by the system resolver ({_error_text(error)}).",
             details=note, remediation=FIX_DNS_SERVER.format(name=host, server="")
             + " Check the spelling (smtp.office365.com / smtp.gmail.com).",

@@ -47,7 +47,7 @@ CHECKLIST: tuple[CheckSpec, ...] = (
     CheckSpec(CheckId.DNS_MX, "Sender domain's mail provider (MX, SPF)", "checks.dns_checks:check_mx",
               applies=lambda c: c.sender_domain is not None),
     CheckSpec(CheckId.PORT, "Port reachable", "checks.port_check:check_port",
-              requires=lambda c: (CheckId.DNS_HOST,)),
+              requires=lambda c: () if c.connect_to else (CheckId.DNS_HOST,)),
     CheckSpec(CheckId.SMTP_GREETING, "SMTP greeting and EHLO", "checks.smtp_checks:check_greeting",
               requires=lambda c: (CheckId.TLS,) if c.security is Security.TLS else (CheckId.PORT,)),
     CheckSpec(CheckId.TLS, "TLS encryption and certificate", "checks.tls_check:check_tls",

@@ -417,6 +417,8 @@ def _read_json(text: str, prefix: str) -> ImportedReport:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportFormatError(f"{prefix}not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (RecursionError, ValueError):  # nested deeper than Python's stack; an integer of over 4300 digits
+        raise ReportFormatError(f"{prefix}not one of our reports (nested too deeply, or a number too large)") from None
     if not isinstance(document, dict) or not isinstance(document.get("run"), dict):
         raise ReportFormatError(f"{prefix}missing key 'run' (a JSON report is {{\"run\": {{...}}, \"results\": [...]}})",
                                 column="run")

@@ -19,6 +19,7 @@ from checks.model import (
     RelayConfig,
     Secret,
     Security,
+    has_control_chars,
 )
 from checks.profiles import M365_HOSTS, profile
 
@@ -37,6 +38,26 @@ def _choices(enum: type) -> str:
     return ", ".join(m.value for m in enum)
 
 
+def _text(value: Any) -> str:
+    """str(value), also for the values str() refuses (an integer of more than 4300 digits)."""
+    try:
+        return str(value)
+    except ValueError:
+        return f"<{type(value).__name__} too large to show>"
+
+
+def _ca_file_problem(text: str) -> str | None:
+    """Why `text` cannot be the CA file, or None (model.py's is_file() raises for an overlong path)."""
+    if has_control_chars(text):
+        return "must be a file path without control characters"
+    try:
+        if Path(text).is_file():
+            return None
+    except (OSError, ValueError) as exc:
+        return f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
+    return f"no such file: {text}"
+
+
 def config_from_values(
     values: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
 ) -> RelayConfig:
@@ -52,9 +73,9 @@ def config_from_values(
     for key, enum in _ENUMS.items():
         if key in raw:
             try:
-                parsed[key] = enum(str(raw[key]).strip().lower())
+                parsed[key] = enum(_text(raw[key]).strip().lower())
             except ValueError:
-                errors.append(FieldError(key, f"must be one of {_choices(enum)} (got {str(raw[key])[:40]!r})"))
+                errors.append(FieldError(key, f"must be one of {_choices(enum)} (got {_text(raw[key])[:40]!r})"))
     preset = profile(parsed.get("profile", ProfileId.CUSTOM))
     cloud = parsed.get("cloud", Cloud.GLOBAL)
     default_host = M365_HOSTS[cloud.value] if preset.provider == "microsoft" else preset.host
@@ -72,17 +93,22 @@ def config_from_values(
     for key in ("host", "username", "sender", "nameserver", "connect_to", "tenant_id", "client_id",
                 "login_url", "graph_url", "send_test_to"):
         if key in raw:
-            config[key] = str(raw[key]).strip()
+            config[key] = _text(raw[key]).strip()
     for key, kind, hint in (("port", int, "a whole number from 1 to 65535"),
                             ("timeout", float, "a number of seconds"), ("deadline", float, "a number of seconds")):
         if key in raw:
             try:
-                text = str(raw[key]).strip()
+                text = _text(raw[key]).strip()
                 config[key] = int(text) if kind is int else float(text)
-            except ValueError:
-                errors.append(FieldError(key, f"must be {hint} (got {str(raw[key])[:40]!r})"))
+            except (ValueError, OverflowError):
+                errors.append(FieldError(key, f"must be {hint} (got {_text(raw[key])[:40]!r})"))
     if "ca_file" in raw:
-        config["ca_file"] = Path(str(raw["ca_file"]).strip())
+        ca_file = _text(raw["ca_file"]).strip()
+        problem = _ca_file_problem(ca_file)
+        if problem:
+            errors.append(FieldError("ca_file", problem))
+        else:
+            config["ca_file"] = Path(ca_file)
     if "secret_expires" in raw:
         value = raw["secret_expires"]
         if isinstance(value, dt.datetime):
@@ -91,17 +117,17 @@ def config_from_values(
             config["secret_expires"] = value
         else:
             try:
-                config["secret_expires"] = dt.date.fromisoformat(str(value).strip())
+                config["secret_expires"] = dt.date.fromisoformat(_text(value).strip())
             except ValueError:
                 errors.append(FieldError("secret_expires", "must be a date written YYYY-MM-DD"))
 
     for key in SECRET_FIELDS:
         if key in raw:
             value = raw[key]
-            config[key] = value if isinstance(value, Secret) else Secret(str(value))
+            config[key] = value if isinstance(value, Secret) else Secret(_text(value))
     for ref_key, secret_key in ENV_REFERENCES.items():
         if ref_key in raw and secret_key not in config:
-            name = str(raw[ref_key]).strip()
+            name = _text(raw[ref_key]).strip()
             if name not in environ:
                 errors.append(FieldError(ref_key, f"environment variable {name!r} is not set"))
             else:
@@ -129,6 +155,9 @@ def parse_toml(data: str | bytes) -> dict[str, Any]:
         values = tomllib.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidSettings([FieldError("config", f"is not valid TOML: {exc}")]) from None
+    except (RecursionError, ValueError):  # nested deeper than Python's stack; an integer of over 4300 digits
+        raise InvalidSettings([FieldError("config", "is not a settings file (nested too deeply, or a number "
+                                                    "too large)")]) from None
     inline = [k for k in SECRET_FIELDS if k in values]
     if inline:
         raise InvalidSettings([FieldError(k, f"secrets are not read from files; use {k}_env = \"VAR\"")
@@ -142,11 +171,15 @@ def parse_toml(data: str | bytes) -> dict[str, Any]:
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a settings file (see parse_toml)."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:  # read at most one byte past the limit: /dev/zero never ends
+            data = handle.read(MAX_SETTINGS_BYTES + 1)
     except FileNotFoundError:
         raise InvalidSettings([FieldError("config", f"no such file: {path}")]) from None
-    except OSError as exc:
-        raise InvalidSettings([FieldError("config", f"cannot read {path}: {exc.strerror}")]) from None
+    except IsADirectoryError:
+        raise InvalidSettings([FieldError("config", f"{path} is a folder, not a settings file")]) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InvalidSettings([FieldError("config", f"cannot read {path}: {reason}")]) from None
     try:
         return parse_toml(data)
     except InvalidSettings as exc:

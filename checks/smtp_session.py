@@ -176,9 +176,14 @@ class BoundedSMTP(smtplib.SMTP):
         self.putcmd(verb, argument)
         return self.reply()
 
-    def start_tls(self, context: ssl.SSLContext) -> SmtpReply:
-        """STARTTLS then the handshake; refuses data pipelined before the handshake (a command-injection trick)."""
-        answer = self.command("STARTTLS")
+    def start_tls(self, make_context: Callable[[], ssl.SSLContext]) -> SmtpReply:
+        """STARTTLS then the handshake; refuses data pipelined before the handshake (a command-injection trick).
+
+        The context is built while the server's answer travels back, off the critical path.
+        """
+        self.putcmd("STARTTLS")
+        context = make_context()
+        answer = self.reply()
         if answer.code != 220:
             return answer
         if self._buffer:

@@ -47,7 +47,7 @@ def check_tls(ctx: CheckContext) -> Finding:
         if config.security is Security.STARTTLS:
             if not smtp.has_extn("starttls"):
                 return _no_starttls(ctx, step)
-            answer = smtp.start_tls(run_context(ctx))
+            answer = smtp.start_tls(lambda: run_context(ctx))
             if answer.code != 220:
                 return finding_for_reply(Status.FAIL, "STARTTLS is advertised but refused", answer,
                                          transcript=step.transcript())
@@ -124,7 +124,7 @@ def _handshake_cut(ctx: CheckContext, step: Step) -> Finding:
 
 
 def _handshake_stalled(ctx: CheckContext, step: Step) -> Finding:
-    return Finding(Status.FAIL, f"The TLS handshake did not complete {waited(ctx)}.",
+    return Finding(Status.FAIL, f"No TLS handshake {waited(ctx)}: it was never completed.",
                    details="The server accepted the connection but never finished the TLS handshake (it stalls, "
                            "answers far too slowly, or is not a TLS service).",
                    remediation="Check that host, port and security match (587 + STARTTLS or 465 + implicit TLS) "
@@ -199,7 +199,7 @@ def second_look(ctx: CheckContext) -> CertificateFacts | None:
             if config.security is Security.STARTTLS:
                 smtp.reply()
                 smtp.ehlo()
-                if smtp.start_tls(unverified_context()).code != 220:
+                if smtp.start_tls(unverified_context).code != 220:
                     return None
             else:
                 smtp.wrap(unverified_context())

@@ -207,6 +207,11 @@ SMTP_CASES = [
         "smtp.unknown_recipient",
         ["recipient address"],
     ),
+    (
+        "553 5.7.1 <mallory@relay.test>: Sender address rejected: not owned by user alice@relay.test",
+        "smtp.sender_not_owned",
+        ["own address"],
+    ),
     ("552 5.3.4 Message size exceeds fixed maximum message size", "smtp.message_too_large", ["smaller message"]),
     (
         "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using zen.spamhaus.org",
