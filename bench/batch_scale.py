@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--setups", type=int, default=200)
     parser.add_argument("--sample", type=int, default=20)
-    parser.add_argument("--jobs", type=int, nargs="+", default=[16, 32])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[32, 16])
     parser.add_argument("--delay", type=float, default=0.05)
     args = parser.parse_args()
 

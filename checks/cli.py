@@ -378,7 +378,7 @@ def _add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
                        help="secrets mapping read like environment variables: TOML (NAME = \"value\") or .env "
                             "(NAME=value); its entries win over the environment")
     batch.add_argument("--jobs", metavar="N", type=int, default=None,
-                       help="setups checked at the same time (default 16, at most 64)")
+                       help="setups checked at the same time (default 32, at most 64)")
     batch.add_argument("--only", metavar="ID[,ID...]", help="run only these checks (and what they need)")
     batch.add_argument("--format", choices=BATCH_FORMATS, default="table",
                        help="table: one summary line per setup; csv / json: every check of every setup")

@@ -3,7 +3,6 @@
 import datetime as dt
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from checks.model import CheckId, CheckResult, RunReport, Status
@@ -98,7 +97,6 @@ def test_switching_profiles_keeps_what_was_typed():
 
 
 def lab_form(scenario_id: str) -> AppTest:
-    pytest.importorskip("lab.practice", reason="the practice lab (lab/practice.py) has not landed yet")
     at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
     at.radio(key="practice.scenario").set_value(scenario_id)
     return at.button[1].click().run()  # "Load into Check a relay"

@@ -272,7 +272,6 @@ def test_explain_needs_text():
 
 
 def test_explain_known_and_unknown_replies():
-    pytest.importorskip("checks.knowledge", reason="checks.knowledge is being written by another session")
     known = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."
     code, out, _ = cli(["explain", known])
     assert code == 0 and out.strip()

@@ -56,6 +56,8 @@ TECHNICAL = re.compile(r"Traceback|Errno|\b[A-Z]\w*(Error|Exception)\b|check its
 @pytest.fixture(scope="module", autouse=True)
 def report_survivors(request):
     yield
+    if not SURVIVED:  # the scenario tests were deselected
+        return
     lines = [f"hostile scenarios survived: {len(SURVIVED)}/{len(HostileKind)}"]
     lines += [f"  {kind:<20} {outcome}" for kind, outcome in SURVIVED.items()]
     capture = request.config.pluginmanager.get_plugin("capturemanager")
@@ -250,3 +252,37 @@ def test_a_deadline_shorter_than_the_step_timeout_wins(hostile, lab_settings, wh
     assert failed.status is Status.FAIL, failed
     assert "4 s" not in failed.summary, failed.summary
     assert not any(r.status is Status.ERROR for r in report.results), report.problems
+
+
+@pytest.mark.parametrize("kind", [HostileKind.DRIP, HostileKind.ENDLESS_LINE, HostileKind.TLS_STALL])
+def test_stopping_a_hostile_server_frees_its_port_and_threads(pki, kind):
+    import socket
+    import threading
+
+    # Given a hostile server with a client connected to it, mid-way through its hostility
+    server = start_hostile(kind, pki=pki)
+    client = socket.create_connection((server.host, server.port), timeout=2)
+    client.sendall(b"\x16\x03\x01\x00\x05hello")  # enough for the TLS staller to start its slow record
+    time.sleep(0.3)
+    # When it is stopped
+    started = time.monotonic()
+    server.stop()
+    client.close()
+    # Then it stops promptly, its threads are gone, and nothing listens on its port any more
+    assert time.monotonic() - started < 2.0
+    assert not [t for t in threading.enumerate() if t.name.startswith(f"hostile-{server.port}")]
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((server.host, server.port), timeout=2).close()
+
+
+def test_a_non_ascii_password_is_sent_as_utf8_and_refused_plainly(smtp_lab, lab_settings):
+    # Given a password with letters outside ASCII (smtplib alone raises UnicodeEncodeError on it)
+    server = smtp_lab(personality=Personality.GENERIC)
+    config = config_from_values(lab_settings(server, password="Pässwörd-ñ-密码", timeout=TIMEOUT))
+    # When the checklist signs in with it
+    report = run_checklist(config)
+    # Then the server's refusal is reported as a plain fail, not as a broken check
+    credentials = report.result(CheckId.AUTH_CREDENTIALS)
+    assert credentials.status is Status.FAIL, credentials
+    assert credentials.reply.startswith("535")
+    assert "Pässwörd" not in every_output(report)
