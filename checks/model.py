@@ -257,6 +257,13 @@ def split_host_port(text: str, *, default_port: int) -> tuple[str, int]:
     return host, port
 
 
+def _is_file(path: Path | str) -> bool:
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):  # too long, NUL byte, no permission: not a usable file either way
+        return False
+
+
 def validation_errors(config: RelayConfig) -> list[FieldError]:
     """Every problem with `config`, each naming its field and what is expected."""
     errors: list[FieldError] = []
@@ -320,8 +327,8 @@ def validation_errors(config: RelayConfig) -> list[FieldError]:
         value = getattr(config, name)
         if value is not None and (not value.startswith("https://") or has_control_chars(value) or " " in value):
             check(name, "must be an https:// URL")
-    if config.ca_file is not None and not Path(config.ca_file).is_file():
-        check("ca_file", f"no such file: {config.ca_file}")
+    if config.ca_file is not None and not _is_file(config.ca_file):
+        check("ca_file", f"no such file: {str(config.ca_file)[:200]}")
     if has_control_chars(config.ehlo_name) or host_error(config.ehlo_name):
         check("ehlo_name", "must be a host name")
     return errors
