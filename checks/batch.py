@@ -45,6 +45,7 @@ from checks.redact import redact, secret_values
 from checks.registry import SPECS, plan
 from checks.report import CSV_LINE_END, REPORT_COLUMNS, neutralise, result_dict, rows, run_summary, verdict_line
 from checks.settings import ENV_REFERENCES, SETTING_KEYS, config_from_values
+from checks.spreadsheet_text import csv_records, decode_upload
 
 DEFAULT_JOBS = 32  # setups are different tenants: 32 at once meets the 20x target at 200 setups
 MAX_JOBS = 64  # x (1 + MAX_PARALLEL_CHECKS) threads at most: 320
@@ -128,15 +129,9 @@ Runner = Callable[..., RunReport]
 
 
 def _decode(data: bytes | str, prefix: str) -> str:
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
-    if len(data) > MAX_BATCH_BYTES:
+    if not isinstance(data, str) and len(data) > MAX_BATCH_BYTES:
         raise BatchFileError(f"{prefix}the file is larger than {MAX_BATCH_BYTES // (1024 * 1024)} MB")
-    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
-    try:
-        return data.decode(encoding).lstrip("\ufeff")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # a spreadsheet's "CSV (Windows)" save
+    return decode_upload(data)
 
 
 def _read_source(path_or_bytes: str | Path | bytes, name: str) -> tuple[str, str]:
@@ -170,17 +165,10 @@ def _inline_secret_error(found: list[tuple[str, str]], prefix: str) -> BatchFile
         f"an environment variable or a --secrets file, and name it in a column {refs} instead.")
 
 
-def _sniff_delimiter(header_line: str) -> str:
-    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
 
 def _load_csv(text: str, prefix: str) -> list[BatchSetup]:
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line), strict=False)
     try:
-        records = list(reader)
+        records = csv_records(text)
     except csv.Error as exc:
         raise BatchFileError(f"{prefix}not a readable CSV file: {exc}") from None
     if not records or not any(cell.strip() for cell in records[0]):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
+from checks.spreadsheet_text import csv_records, decode_upload
 
 REPORT_COLUMNS = (
     "run_id", "started_at", "profile", "host", "port", "sender", "check_id", "title", "status", "summary",
@@ -266,16 +267,10 @@ def write_report(report: RunReport, fmt: str, path_or_stream: str | Path | IO[An
 
 
 def _decode(data: bytes | str, prefix: str) -> str:
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
-    if len(data) > MAX_IMPORT_BYTES:
+    if not isinstance(data, str) and len(data) > MAX_IMPORT_BYTES:
         raise ReportFormatError(f"{prefix}the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; "
                                 "a report is a few kilobytes")
-    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"  # Excel: "Unicode text"
-    try:
-        return data.decode(encoding).lstrip("\ufeff")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # a spreadsheet's "CSV (Windows)" save
+    return decode_upload(data)
 
 
 def _parse_time(text: str, *, what: str) -> dt.datetime:
@@ -330,17 +325,10 @@ def _build(run: Mapping[str, Any], results: list[CheckResult], unknown: list[str
     return ImportedReport(results=tuple(results), unknown_check_ids=tuple(unknown), warnings=warnings, **run)
 
 
-def _sniff_delimiter(header_line: str) -> str:
-    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
 
 def _read_csv(text: str, prefix: str) -> ImportedReport:
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line), strict=False)
     try:
-        records = list(reader)
+        records = csv_records(text)
     except csv.Error as exc:
         raise ReportFormatError(f"{prefix}not a readable CSV file: {exc}") from None
     if not records or not any(cell.strip() for cell in records[0]):

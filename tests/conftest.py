@@ -9,6 +9,7 @@ import pytest
 
 from checks.settings import config_from_values
 from lab.dns import RunningDns, start_dns
+from lab.entra import EntraScenario, RunningEntra, start_entra
 from lab.pki import LabPKI
 from lab.smtp import LAB_ACCOUNTS, Personality, RunningSmtp, Scenario, start_smtp
 
@@ -39,6 +40,20 @@ def smtp_lab(pki: LabPKI) -> Iterator[Callable[..., RunningSmtp]]:
         server = start_smtp(scenario, pki=pki, **options)
         started.append(server)
         return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def entra(pki: LabPKI) -> Iterator[Callable[..., RunningEntra]]:
+    """Start Entra ID / Graph emulators on demand, one per scenario; all are stopped after the test."""
+    started: list[RunningEntra] = []
+
+    def start(scenario: EntraScenario = EntraScenario.WORKING) -> RunningEntra:
+        started.append(start_entra(scenario, pki=pki))
+        return started[-1]
 
     yield start
     for server in started:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,30 +12,9 @@ from checks.context import Dependencies
 from checks.model import RunReport, Status
 from checks.runner import run_checklist
 from checks.settings import config_from_values
-from lab.entra import EntraScenario, RunningEntra, start_entra
-from lab.pki import LabPKI
+from lab.entra import EntraScenario, RunningEntra
 
 OAUTH_IDS = ["oauth.tenant", "oauth.client", "oauth.secret_expiry", "oauth.token", "oauth.scopes"]
-
-
-@pytest.fixture(scope="module")
-def pki() -> Iterator[LabPKI]:
-    authority = LabPKI()
-    yield authority
-    authority.close()
-
-
-@pytest.fixture
-def entra(pki: LabPKI) -> Iterator[Callable[..., RunningEntra]]:
-    started: list[RunningEntra] = []
-
-    def start(scenario: EntraScenario = EntraScenario.WORKING) -> RunningEntra:
-        started.append(start_entra(scenario, pki=pki))
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def settings(e: RunningEntra, **changes: Any) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -27,30 +26,9 @@ from checks.oauth_sender import check_graph_sender
 from checks.oauth_token import SMTP_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
 from checks.runner import run_checklist
 from checks.settings import config_from_values
-from lab.entra import EntraScenario, RunningEntra, start_entra
-from lab.pki import LabPKI
+from lab.entra import EntraScenario, RunningEntra
 
 REDIRECT = "http://localhost:8501/"
-
-
-@pytest.fixture(scope="module")
-def pki() -> Iterator[LabPKI]:
-    authority = LabPKI()
-    yield authority
-    authority.close()
-
-
-@pytest.fixture
-def entra(pki: LabPKI) -> Iterator[Callable[..., RunningEntra]]:
-    started: list[RunningEntra] = []
-
-    def start(scenario: EntraScenario = EntraScenario.WORKING) -> RunningEntra:
-        started.append(start_entra(scenario, pki=pki))
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def config(e: RunningEntra, **changes: Any):
