@@ -100,9 +100,9 @@ def render_summary(batch: BatchReport) -> None:
     """Verdict banner, setups by verdict, and one table row per setup."""
     line = batch_verdict_line(batch)
     if batch.problems:
-        st.error(f"**{line}** — pick a setup below for the cause and the fix.", icon="🛠️")
+        st.error(f"**{line}** — pick a setup below for the cause and the fix.", icon=":material/build:")
     else:
-        st.success(f"**{line}**", icon="🚀")
+        st.success(f"**{line}**", icon=":material/check_circle:")
     columns = st.columns(3)
     columns[0].metric("Setups", len(batch.outcomes))
     for column, (label, count) in zip(columns[1:], verdict_counts(batch).items(), strict=True):
@@ -133,7 +133,7 @@ def render_downloads(batch: BatchReport) -> None:
              ("JSON", f"{stem}.json", batch_to_json(batch), "application/json"),
              ("Summary CSV", f"{stem}-summary.csv", summary_to_csv(batch), "text/csv"))
     for column, (label, name, text, mime) in zip(st.columns(3), files, strict=True):
-        column.download_button(f"⬇️ {label}", data=text.encode("utf-8"), file_name=name, mime=mime,
+        column.download_button(label, icon=":material/download:", data=text.encode("utf-8"), file_name=name, mime=mime,
                                key=f"batch.download.{name}", on_click="ignore", width="stretch")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from checks.model import Status
 
-STATUS_ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️", Status.ERROR: "💥"}
 STATUS_WORDS = {Status.PASS: "Pass", Status.WARN: "Warning", Status.FAIL: "Fail", Status.SKIP: "Skipped",
                 Status.ERROR: "Check broke"}
 STATUS_MATERIAL = {Status.PASS: ":green[:material/check_circle:]", Status.WARN: ":orange[:material/warning:]",
@@ -12,12 +11,6 @@ STATUS_MATERIAL = {Status.PASS: ":green[:material/check_circle:]", Status.WARN: 
                    Status.ERROR: ":violet[:material/bug_report:]"}
 STATUS_COLOURS = {Status.PASS: "#dafbe1", Status.WARN: "#fff8c5", Status.FAIL: "#ffebe9", Status.SKIP: "#eaeef2",
                   Status.ERROR: "#fbefff"}
-
-
-def badge(status: Status | str) -> str:
-    """'❌ Fail' for a status."""
-    status = Status(status)
-    return f"{STATUS_ICONS[status]} {STATUS_WORDS[status]}"
 
 
 def label(status: Status | str) -> str:

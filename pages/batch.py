@@ -5,7 +5,7 @@ import streamlit as st
 from checks.batch import DEFAULT_JOBS, MAX_JOBS, BatchFileError
 from console.batch_view import EXAMPLE_CSV, REPORT_KEY, read_inputs, render_batch, run_with_progress
 
-st.title("📋 Batch check")
+st.title("Batch check")
 st.markdown(
     "Check many relay setups at once — one per customer, site or application. Give a **CSV** with a `name` "
     "column plus setting columns (`profile`, `host`, `port`, `security`, `username`, `sender`, `password_env`, …) "
@@ -27,12 +27,12 @@ use_environment = st.checkbox(
 jobs = st.number_input("Setups checked at the same time", min_value=1, max_value=MAX_JOBS, value=DEFAULT_JOBS,
                        key="batch.jobs")
 
-if st.button("▶️ Run the batch", type="primary", key="batch.run"):
+if st.button("Run the batch", icon=":material/play_arrow:", type="primary", key="batch.run"):
     try:
         inputs = read_inputs(upload=upload, pasted=pasted, secrets_text=secrets_text,
                              use_environment=use_environment, jobs=int(jobs))
     except BatchFileError as exc:
-        st.error(str(exc), icon="📄")
+        st.error(str(exc), icon=":material/description:")
     else:
         st.session_state[REPORT_KEY] = run_with_progress(inputs)
 
