@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,11 +10,13 @@ from typing import Any
 
 from lab.blackhole import closed_port, start_blackhole
 from lab.dns import start_dns
-from lab.entra import EntraScenario, RunningEntra, start_entra
+from lab.entra import DEFAULT_REDIRECT_URIS, EntraScenario, RunningEntra, start_entra
 from lab.pki import LabPKI
 from lab.smtp import LAB_ACCOUNTS, Personality, Scenario, start_smtp
 
 PRACTICE_TIMEOUT = 3.0  # seconds per step: the silent scenarios answer in seconds, not minutes
+SIGN_IN_REDIRECTS = ("http://localhost:8501/sign_in", "http://127.0.0.1:8501/sign_in")  # the console's default
+REDIRECT_URIS_ENV = "RELAY_LAB_REDIRECT_URIS"  # more redirect URIs for the lab's app (space or comma separated)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,12 @@ SCENARIOS: tuple[PracticeScenario, ...] = (
 BY_ID = {s.id: s for s in SCENARIOS}
 
 
+def lab_redirect_uris(environ: dict[str, str] | None = None) -> tuple[str, ...]:
+    """Redirect URIs of the lab's app registration: the emulator's defaults, the console's Sign in page, $RELAY_LAB_REDIRECT_URIS."""
+    extra = (os.environ if environ is None else environ).get(REDIRECT_URIS_ENV, "").replace(",", " ").split()
+    return tuple(dict.fromkeys((*DEFAULT_REDIRECT_URIS, *SIGN_IN_REDIRECTS, *extra)))
+
+
 class PracticeLab:
     """Lab servers started on demand and kept for the process: DNS once, one SMTP server per scenario."""
 
@@ -120,7 +129,7 @@ class PracticeLab:
 
     def _start(self, scenario: PracticeScenario) -> tuple[str, int]:
         if scenario.entra is not None:
-            entra = start_entra(scenario.entra, pki=self.pki)
+            entra = start_entra(scenario.entra, pki=self.pki, redirect_uris=lab_redirect_uris())
             self._servers.append(entra)
             self._entra[scenario.id] = entra
             smtp = start_smtp(personality=Personality.M365, pki=self.pki, xoauth2_validator=entra.xoauth2_validator)

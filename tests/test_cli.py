@@ -15,7 +15,8 @@ import pytest
 
 from checks.cli import main
 from checks.context import Dependencies
-from checks.report import REPORT_COLUMNS, read_report
+from checks.report import REPORT_COLUMNS
+from checks.report_import import read_report
 
 ROOT = Path(__file__).resolve().parents[1]
 CANARY = "Canary-Pw-5f2e9d"  # not 16 letters: the settings check warns, it does not fail

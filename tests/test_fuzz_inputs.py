@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from checks import cli
 from checks.model import SECRET_FIELDS, InvalidSettings, has_control_chars
-from checks.report import REPORT_COLUMNS, ImportedReport, ReportFormatError, read_report
+from checks.report import REPORT_COLUMNS
+from checks.report_import import ImportedReport, ReportFormatError, read_report
 from checks.settings import ENV_REFERENCES, SETTING_KEYS, config_from_values, load_toml
 from lab.blackhole import closed_port
 

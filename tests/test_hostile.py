@@ -17,7 +17,8 @@ import tracemalloc
 import pytest
 
 from checks.model import CheckId, RunReport, Status
-from checks.report import FORMULA_TRIGGERS, read_report, to_csv, to_json, to_markdown
+from checks.report import FORMULA_TRIGGERS, to_csv, to_json, to_markdown
+from checks.report_import import read_report
 from checks.runner import run_checklist
 from checks.settings import config_from_values
 from checks.terminal import render_table

@@ -12,13 +12,8 @@ import pytest
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
 from checks.report import (
     REPORT_COLUMNS,
-    Change,
-    ImportedReport,
-    ReportFormatError,
-    compare,
     md_cell,
     neutralise,
-    read_report,
     restore,
     rows,
     to_csv,
@@ -28,6 +23,8 @@ from checks.report import (
     verdict_line,
     write_report,
 )
+from checks.report_compare import Change, compare
+from checks.report_import import ImportedReport, ReportFormatError, read_report
 from checks.terminal import render_table, safe_text
 
 STARTED = dt.datetime(2026, 11, 28, 10, 0, 5, 123456, tzinfo=dt.UTC)
