@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
-import dns.exception
-import dns.name
-import dns.rdatatype
-import dns.resolver
-
 from checks.context import CheckContext
+from checks.dns_lookup import (
+    SYSTEM,
+    Lookup,
+    getaddrinfo_addresses,
+    ipv4_first,
+    make_resolver,
+    name_text,
+    query_all,
+    resolver_label,
+)
 from checks.guide import GuideSection
 from checks.model import Finding, ProfileId, RelayConfig, Status
 from checks.profiles import profile, provider_of_host
 
-SYSTEM = "system"
 PROVIDER_NAMES = {"google": "Google (Gmail/Workspace)", "microsoft": "Microsoft 365"}
 RELAY_HOSTS = {"google": "smtp.gmail.com", "microsoft": "smtp.office365.com"}
 # What a domain's SPF must include to let the provider's servers send for it (global, GCC High, 21Vianet).
@@ -35,119 +35,11 @@ FIX_DNS_SERVER = ("Check the DNS server / firewall for port 53 (UDP and TCP): fr
                   "`nslookup {name} {server}`, or give a reachable server with --nameserver IP[:PORT].")
 
 
-def make_resolver(config: RelayConfig, *, injected: Any = None, timeout: float) -> dns.resolver.Resolver | None:
-    """The resolver for this run: injected, else the configured nameserver, else the system's (None if unusable)."""
-    if injected is not None:
-        return injected
-    if config.nameserver_address is not None:
-        ip, port = config.nameserver_address
-        resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = [ip]
-        resolver.port = port
-    else:
-        try:
-            resolver = dns.resolver.Resolver()
-        except (dns.resolver.NoResolverConfiguration, OSError, ValueError):
-            return None  # no /etc/resolv.conf (or no nameserver in it): fall back to getaddrinfo
-    resolver.timeout = resolver.lifetime = timeout
-    return resolver
-
-
-def resolver_label(config: RelayConfig, resolver: Any) -> str:
-    """'system' or 'IP:PORT' of the server(s) asked, for details and facts."""
-    if config.nameserver is not None and config.nameserver_address is not None:
-        ip, port = config.nameserver_address
-        return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-    if resolver is None:
-        return SYSTEM
-    servers = [str(s) for s in getattr(resolver, "nameservers", ())]
-    port = getattr(resolver, "port", 53)
-    return ", ".join(f"[{s}]:{port}" if ":" in s else f"{s}:{port}" for s in servers) or "injected resolver"
-
-
 def _resolver_for(ctx: CheckContext) -> tuple[Any, str]:
     resolver = make_resolver(ctx.config, injected=ctx.deps.resolver, timeout=ctx.step_timeout())
     if resolver is not None and ctx.deps.resolver is None and ctx.config.nameserver is None:
         return resolver, SYSTEM
     return resolver, resolver_label(ctx.config, resolver)
-
-
-# --- querying -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """The outcome of one DNS question: records (text, TTL), the CNAME chain, or the error that ended it."""
-
-    rtype: str
-    records: tuple[tuple[Any, int], ...] = ()  # (rdata, ttl)
-    cnames: tuple[tuple[str, str, int], ...] = ()  # (owner, target, ttl)
-    canonical_name: str = ""
-    error: BaseException | None = field(default=None, compare=False)
-
-    @property
-    def nxdomain(self) -> bool:
-        return isinstance(self.error, dns.resolver.NXDOMAIN)
-
-    @property
-    def timed_out(self) -> bool:
-        return isinstance(self.error, dns.exception.Timeout)
-
-
-def _name(name: Any) -> str:
-    return name.to_text(omit_final_dot=True) if isinstance(name, dns.name.Name) else str(name).rstrip(".")
-
-
-def query(resolver: Any, qname: str, rtype: str, *, lifetime: float) -> Lookup:
-    """Ask one question; never raises for DNS trouble (the error is kept in the Lookup)."""
-    try:
-        answer = resolver.resolve(dns.name.from_text(qname), rtype, lifetime=lifetime, raise_on_no_answer=False)
-    except dns.exception.DNSException as exc:
-        return Lookup(rtype, error=exc)
-    cnames: list[tuple[str, str, int]] = []
-    canonical = _name(answer.canonical_name)
-    try:
-        chain = answer.response.resolve_chaining()
-        cnames = [(_name(rrset.name), _name(rrset[0].target), rrset.ttl) for rrset in chain.cnames]
-    except (dns.exception.DNSException, AttributeError):
-        pass
-    records = tuple((rdata, answer.rrset.ttl) for rdata in answer.rrset) if answer.rrset is not None else ()
-    return Lookup(rtype, records, tuple(cnames), canonical)
-
-
-def query_all(resolver: Any, questions: list[tuple[str, str]], *, lifetime: float) -> list[Lookup]:
-    """Several questions at once; the whole batch takes about one `lifetime` at most."""
-    with ThreadPoolExecutor(max_workers=len(questions), thread_name_prefix="dns") as pool:
-        futures = [pool.submit(query, resolver, name, rtype, lifetime=lifetime) for name, rtype in questions]
-        return [f.result() for f in futures]
-
-
-def getaddrinfo_addresses(host: str, *, timeout: float) -> tuple[list[str], str, BaseException | None]:
-    """(addresses, canonical name, error) from the operating system's resolver, bounded by `timeout`."""
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            outcome["infos"] = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_CANONNAME)
-        except OSError as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=work, name="dns-getaddrinfo", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        return [], "", TimeoutError(f"getaddrinfo did not answer within {timeout:g} s")
-    if "error" in outcome:
-        return [], "", outcome["error"]
-    infos = outcome["infos"]
-    canonical = next((info[3] for info in infos if info[3]), host)
-    addresses = _ordered(info[4][0] for info in infos)
-    return addresses, canonical, None
-
-
-def _ordered(addresses: Any) -> list[str]:
-    unique = list(dict.fromkeys(str(a) for a in addresses))
-    return sorted(unique, key=lambda a: ipaddress.ip_address(a).version)  # IPv4 first, order kept within
 
 
 def _is_internal(address: str) -> bool:
@@ -236,7 +128,7 @@ def _host_via_dns(config: RelayConfig, host: str, resolver: Any, label: str, tim
         return _server_failure_finding(f"{host} (A/AAAA)", label, a.error or aaaa.error, host, addresses=[])
 
     records = [(rdata.address, ttl) for lk in (a, aaaa) for rdata, ttl in lk.records]
-    addresses = _ordered(address for address, _ in records)
+    addresses = ipv4_first(address for address, _ in records)
     cnames = next((lk.cnames for lk in answered if lk.cnames), ())
     canonical = next((lk.canonical_name for lk in answered if lk.canonical_name), host)
     lines = [f"Resolver: {label}."]
@@ -393,7 +285,7 @@ def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: 
     lines = [f"Resolver: {label}."]
     problems: list[tuple[str, str]] = []  # (summary sentence, remediation)
 
-    exchanges = sorted(((rdata.preference, _name(rdata.exchange), ttl) for rdata, ttl in mx.records),
+    exchanges = sorted(((rdata.preference, name_text(rdata.exchange), ttl) for rdata, ttl in mx.records),
                        key=lambda item: (item[0], item[1]))
     null_mx = len(exchanges) == 1 and exchanges[0][1] in ("", ".")
     facts["mx"] = [] if null_mx else [exchange for _, exchange, _ in exchanges]

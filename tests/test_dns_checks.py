@@ -14,7 +14,8 @@ import dns.resolver
 import pytest
 
 from checks.context import CheckContext, Deadline, Dependencies
-from checks.dns_checks import check_host, check_mx, make_resolver, mx_provider
+from checks.dns_checks import check_host, check_mx, mx_provider
+from checks.dns_lookup import make_resolver
 from checks.guide import GuideSection
 from checks.model import CheckId, Status
 from checks.runner import run_checklist

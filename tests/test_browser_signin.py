@@ -1,0 +1,140 @@
+"""Browser test: "Sign in with Microsoft" end to end - practice lab, the emulator's /authorize, back, checks green."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.entra_data import EntraScenario, build_directory
+from lab.practice import REDIRECT_URIS_ENV
+from test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, START_TIMEOUT, free_port, wait_healthy
+
+STEP_TIMEOUT_MS = 30_000
+SCENARIO = "Microsoft 365 OAuth2 - works"
+USER = "alice@contoso.example"
+OAUTH_CHECKS = ("oauth.tenant", "oauth.client", "oauth.secret_expiry", "oauth.token", "oauth.scopes",
+                "auth.credentials", "sender")
+# The emulator runs inside the console's process (the practice lab), so its values are unknown here: look for
+# their shapes. Access and ID tokens are JWTs; refresh tokens "0.A" + 64 url-safe characters; the client secret
+# 40 characters of [A-Za-z0-9_~].
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}")
+REFRESH_TOKEN = re.compile(r"0\.A[A-Za-z0-9_-]{40,}")
+CLIENT_SECRET = re.compile(r"(?<![A-Za-z0-9_~.%/-])[A-Za-z0-9_~]{40}(?![A-Za-z0-9_~-])")
+
+pytestmark = pytest.mark.browser
+
+
+def leaks(text: str) -> list[str]:
+    """Token- or secret-shaped strings in `text` (shown shortened, never whole)."""
+    found = [m.group(0) for pattern in (JWT, REFRESH_TOKEN, CLIENT_SECRET) for m in pattern.finditer(text)]
+    return [f"{value[:6]}… ({len(value)} chars)" for value in found]
+
+
+def test_leak_patterns_recognise_the_lab_s_secrets():
+    # Given a directory built like the practice lab's
+    directory = build_directory(EntraScenario.WORKING, ())
+    # Then its client secret and a refresh/access token would be caught, and ordinary page text would not
+    assert leaks(f"<p>{directory.client_secret}</p>")
+    assert leaks('value="0.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEfGhIjKlMnOpQrStUvWxYz01"')
+    assert leaks("Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
+    assert not leaks(f"Signed in as {USER}; tenant 6f1b2c3d-0000-4000-8000-0123456789ab")
+
+
+@pytest.fixture(scope="module")
+def console():
+    """The console on localhost:<free port>, its practice lab's app registration accepting its Sign in page."""
+    port = free_port()
+    base = f"http://localhost:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    env[REDIRECT_URIS_ENV] = f"{base}/sign_in"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, START_TIMEOUT)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate(timeout=10)
+        logged = output.decode("utf-8", "replace")
+        assert not leaks(logged), f"the console's log holds token-shaped text: {leaks(logged)}"
+
+
+def assert_no_secret_in(page, where: str) -> None:
+    html = page.content()
+    assert not leaks(html), f"{where}: the page's HTML holds secret-shaped text: {leaks(html)}"
+    assert "client_secret" not in page.url and "code=" not in page.url, f"{where}: {page.url.split('?')[0]}"
+
+
+def test_sign_in_with_microsoft_in_the_browser(console):
+    # A missing browser is a failure of this environment, never a skip.
+    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM} (apt-get install chromium)"
+    from playwright.sync_api import expect, sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {SCREENSHOTS}/signin-*.png")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            # The emulator's HTTPS certificate comes from the lab's throwaway CA: only this context ignores it.
+            context = browser.new_context(viewport={"width": 1400, "height": 1600}, ignore_https_errors=True)
+            context.set_default_timeout(STEP_TIMEOUT_MS)
+            page = context.new_page()
+
+            # Given the working OAuth2 practice scenario loaded into the relay form
+            page.goto(console)
+            expect(page.get_by_role("heading", name="Practice lab")).to_be_visible()
+            page.get_by_text(SCENARIO, exact=True).click()
+            page.get_by_role("button", name="Load into Check a relay").click()
+            expect(page.get_by_role("heading", name="Check a relay")).to_be_visible()
+
+            # When the user opens Sign in with Microsoft from the form
+            page.get_by_role("link", name="Sign in with Microsoft to get a refresh token").click()
+            expect(page.get_by_role("heading", name="Sign in with Microsoft")).to_be_visible()
+            expect(page.get_by_text(f"{console}/sign_in", exact=True)).to_be_visible()  # the URI to register
+            page.screenshot(path=SCREENSHOTS / "signin-01-page.png", full_page=True)
+
+            # And starts the sign-in, then opens the Microsoft (emulator) sign-in it offers
+            page.get_by_role("button", name="Sign in with Microsoft", exact=True).click()
+            opener = page.get_by_role("link", name="Open the Microsoft sign-in")
+            expect(opener).to_be_visible()
+            assert opener.get_attribute("href").startswith("https://127.0.0.1:")
+            page.screenshot(path=SCREENSHOTS / "signin-02-started.png", full_page=True)
+            assert_no_secret_in(page, "sign-in started")
+            with context.expect_page() as opened:
+                opener.click()
+            back = opened.value  # a new tab: the redirect back opens a new Streamlit session
+            back.set_default_timeout(STEP_TIMEOUT_MS)
+
+            # Then the emulator sends the browser back with code+state, and the new session finishes the sign-in
+            expect(back.get_by_text(f"Signed in as {USER}").first).to_be_visible()
+            expect(back.get_by_role("heading", name="Sign in with Microsoft")).to_be_visible()
+            assert back.url.startswith(f"{console}/sign_in"), back.url.split("?")[0]
+            back.screenshot(path=SCREENSHOTS / "signin-03-signed-in.png", full_page=True)
+            assert_no_secret_in(back, "signed in")
+
+            # When the checks run with this sign-in
+            back.get_by_role("link", name="Run the checks with this sign-in").click()
+            expect(back.get_by_role("heading", name="Check a relay")).to_be_visible()
+            expect(back.get_by_text(f"Signed in with Microsoft as {USER}")).to_be_visible()
+            back.get_by_role("button", name="Run checks").click()
+
+            # Then the OAuth2 checklist is green
+            expect(back.get_by_text("Ready for go-live").first).to_be_visible()
+            for check_id in OAUTH_CHECKS:
+                expect(back.get_by_text(re.compile(rf"^Pass · .* · {re.escape(check_id)}$"))).to_be_visible()
+            back.screenshot(path=SCREENSHOTS / "signin-04-checks.png", full_page=True)
+            assert_no_secret_in(back, "checks run")
+        finally:
+            browser.close()
