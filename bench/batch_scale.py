@@ -39,7 +39,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.05)
     args = parser.parse_args()
 
-    from checks.batch import BatchSetup, run_batch, run_setup
+    from checks.batch import run_batch, run_setup
+    from checks.batch_file import BatchSetup
 
     with LabProcess(args.delay, "m365") as lab:
         environ = {"BENCH_LAB_PASSWORD": lab.settings["password"]}

@@ -95,7 +95,7 @@ class BatchProgress:
 
 def render_batch_table(batch: Any, *, unicode: bool = True, colour: bool = False) -> str:
     """One line per setup: verdict, setup name, host:port, counts by status and the checks with problems."""
-    from checks.batch import batch_verdict_line, summary_rows
+    from checks.batch_report import batch_verdict_line, summary_rows
     from checks.model import Status
     from checks.terminal import safe_text, status_mark
 
@@ -135,23 +135,26 @@ def _main_process() -> bool:
 
 def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
            deps: Any) -> int:
-    from checks import batch as engine
+    from checks.batch import DEFAULT_JOBS, MAX_JOBS, run_batch
+    from checks.batch_file import BatchFileError, load_batch, load_secrets, secrets_environ
+    from checks.batch_report import batch_to_csv, batch_to_json, batch_verdict_line
     from checks.redact import redact
+    from checks.settings import ENV_REFERENCES
 
-    jobs = engine.DEFAULT_JOBS if args.jobs is None else args.jobs
-    if not 1 <= jobs <= engine.MAX_JOBS:
-        raise UsageError(f"--jobs: give a number from 1 to {engine.MAX_JOBS}")
+    jobs = DEFAULT_JOBS if args.jobs is None else args.jobs
+    if not 1 <= jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs: give a number from 1 to {MAX_JOBS}")
     only = parse_only(args.only) if args.only is not None else None
     if args.output:
         check_output_path(args.output)
     try:
-        setups = engine.load_batch(args.file)
-        secrets = engine.load_secrets(args.secrets) if args.secrets else {}
-    except engine.BatchFileError as exc:
+        setups = load_batch(args.file)
+        secrets = load_secrets(args.secrets) if args.secrets else {}
+    except BatchFileError as exc:
         raise UsageError(str(exc)) from None
-    lookup = engine.secrets_environ(secrets, environ)
+    lookup = secrets_environ(secrets, environ)
     hidden = tuple(v for v in secrets.values() if len(v) >= 4) + tuple(
-        lookup[str(s.values[ref]).strip()] for s in setups for ref in engine.ENV_REFERENCES
+        lookup[str(s.values[ref]).strip()] for s in setups for ref in ENV_REFERENCES
         if isinstance(s.values.get(ref), str) and str(s.values[ref]).strip() in lookup)
 
     from checks import terminal
@@ -160,15 +163,15 @@ def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
     if not args.no_progress and terminal.is_terminal(stderr):
         progress = BatchProgress(stderr, unicode=terminal.supports_unicode(stderr))
     try:
-        report = engine.run_batch(setups, jobs=jobs, observer=progress, environ=lookup, deps=deps, only=only)
+        report = run_batch(setups, jobs=jobs, observer=progress, environ=lookup, deps=deps, only=only)
     finally:
         if progress is not None:
             progress.close()
 
     if args.format == "json":
-        text = engine.batch_to_json(report)
+        text = batch_to_json(report)
     elif args.format == "csv":
-        text = engine.batch_to_csv(report)
+        text = batch_to_csv(report)
     else:
         text = render_batch_table(report, unicode=terminal.supports_unicode(stdout),
                                   colour=terminal.wants_colour(stdout, environ) and not args.output)
@@ -180,7 +183,7 @@ def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
             Path(args.output).write_text(text, encoding="utf-8", newline="")
         except OSError as exc:
             raise UsageError(f"--output: cannot write {args.output}: {exc.strerror or exc}") from None
-        stderr.write(f"{args.format} report written to {args.output}: {engine.batch_verdict_line(report)}\n")
+        stderr.write(f"{args.format} report written to {args.output}: {batch_verdict_line(report)}\n")
     else:
         stdout.write(text)
     stdout.flush()

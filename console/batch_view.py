@@ -10,21 +10,13 @@ from typing import Any
 
 import streamlit as st
 
-from checks.batch import (
-    DEFAULT_JOBS,
-    MAX_JOBS,
-    BatchFileError,
-    BatchReport,
-    BatchSetup,
-    SetupOutcome,
+from checks.batch import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
+from checks.batch_file import BatchFileError, BatchSetup, load_batch, load_secrets, secrets_environ
+from checks.batch_report import (
     batch_to_csv,
     batch_to_json,
     batch_verdict_line,
-    load_batch,
-    load_secrets,
     problem_counts,
-    run_batch,
-    secrets_environ,
     summary_rows,
     summary_to_csv,
 )

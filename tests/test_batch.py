@@ -17,20 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from checks.batch import (
-    BATCH_COLUMNS,
-    BatchFileError,
-    BatchSetup,
-    SetupState,
-    batch_to_csv,
-    batch_to_json,
-    load_batch,
-    load_secrets,
-    problem_counts,
-    run_batch,
-    secrets_environ,
-    summary_rows,
-)
+from checks.batch import BATCH_COLUMNS, SetupState, run_batch
+from checks.batch_file import BatchFileError, BatchSetup, load_batch, load_secrets, secrets_environ
+from checks.batch_report import batch_to_csv, batch_to_json, problem_counts, summary_rows
 from checks.cli import main
 from checks.model import CheckId, Status, Verdict
 from checks.runner import run_checklist

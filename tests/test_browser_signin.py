@@ -119,7 +119,8 @@ def test_sign_in_with_microsoft_in_the_browser(console):
 
             # Then the emulator sends the browser back with code+state, and the new session finishes the sign-in
             expect(back.get_by_text(f"Signed in as {USER}").first).to_be_visible()
-            expect(back.get_by_role("heading", name="Sign in with Microsoft")).to_be_visible()
+            expect(back.get_by_role("button", name="Sign out")).to_be_visible()
+            expect(back.get_by_text("the refresh token is ready for the checks")).to_be_visible()
             assert back.url.startswith(f"{console}/sign_in"), back.url.split("?")[0]
             back.screenshot(path=SCREENSHOTS / "signin-03-signed-in.png", full_page=True)
             assert_no_secret_in(back, "signed in")
@@ -136,7 +137,9 @@ def test_sign_in_with_microsoft_in_the_browser(console):
                 section = back.locator("summary").filter(
                     has=back.locator("code", has_text=re.compile(rf"^{re.escape(check_id)}$")))
                 expect(section).to_contain_text("Pass")
-            back.screenshot(path=SCREENSHOTS / "signin-04-checks.png", full_page=True)
+            back.set_viewport_size({"width": 1400, "height": 3200})  # Streamlit scrolls inside the page
+            back.get_by_text("every check passed").scroll_into_view_if_needed()
+            back.screenshot(path=SCREENSHOTS / "signin-04-checks.png")
             assert_no_secret_in(back, "checks run")
         finally:
             browser.close()
