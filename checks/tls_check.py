@@ -18,6 +18,7 @@ from checks.smtp_session import BoundedSMTP, ProtocolViolation
 from checks.tls_context import client_context, unverified_context
 
 EXPIRY_WARNING_DAYS = 30
+OLD_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1")
 SSL_CONTEXT_RESOURCE = "ssl_context"
 OLD_PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE",
                         "VERSION_TOO_LOW")
@@ -84,7 +85,7 @@ def _negotiated(ctx: CheckContext, smtp: BoundedSMTP, step: Step) -> Finding:
              "capabilities": sorted(k.upper() for k in smtp.esmtp_features)}
     details = (f"Protocol {version}, cipher {cipher}.\nCertificate: {cert.subject}, issued by {cert.issuer}, "
                f"valid until {cert.not_after:%Y-%m-%d} ({days} days)." if cert else f"Protocol {version}.")
-    if version in ("SSLv3", "TLSv1", "TLSv1.1"):
+    if version in OLD_VERSIONS:
         return Finding(Status.FAIL, f"TLS negotiated at {version}, below TLS 1.2.", details=details,
                        remediation="Providers refuse TLS below 1.2 (Microsoft answers 421 4.7.66): update the "
                                    "application's TLS library or OS.", guide_section=GuideSection.NETWORK.value,
@@ -116,6 +117,9 @@ def _no_starttls(ctx: CheckContext, step: Step) -> Finding:
 
 
 def _handshake_cut(ctx: CheckContext, step: Step) -> Finding:
+    old = _old_protocol(ctx, step, "The server closed the connection during the TLS 1.2+ handshake.")
+    if old is not None:
+        return old
     return Finding(Status.FAIL, "The connection was cut in the middle of the TLS handshake.",
                    details="The server (or something between) closed or reset the connection after TLS began.",
                    remediation="A firewall's SMTP/TLS inspection, an antivirus mail shield or the server's own TLS "
@@ -144,6 +148,9 @@ def _handshake_failure(ctx: CheckContext, exc: ssl.SSLError, step: Step) -> Find
                        "not implicit TLS.", details=f"OpenSSL: {reason}",
                        remediation="Set security to STARTTLS (port 587), or use the server's implicit-TLS port (465).",
                        guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+    old = _old_protocol(ctx, step, f"OpenSSL: {reason}")
+    if old is not None:
+        return old
     return Finding(Status.FAIL, "The TLS handshake failed: the other side does not speak TLS correctly.",
                    details=f"OpenSSL: {reason}", remediation="Check that host, port and security match "
                    "(587 + STARTTLS or 465 + implicit TLS) and that nothing in between tampers with TLS.",
@@ -152,7 +159,8 @@ def _handshake_failure(ctx: CheckContext, exc: ssl.SSLError, step: Step) -> Find
 
 def _certificate_failure(ctx: CheckContext, exc: ssl.SSLCertVerificationError, step: Step) -> Finding:
     config = ctx.config
-    cert = second_look(ctx)
+    look = second_look(ctx)
+    cert = look.certificate if look else None
     shown = (f"Certificate: {cert.subject}, names {', '.join(cert.names) or 'none'}, issued by {cert.issuer}, "
              f"valid until {cert.not_after:%Y-%m-%d}." if cert else "The certificate could not be read a second time.")
     facts = {"verify_code": exc.verify_code, "certificate_issuer": cert.issuer if cert else ""}
@@ -185,8 +193,16 @@ def _certificate_failure(ctx: CheckContext, exc: ssl.SSLCertVerificationError, s
                    facts=facts)
 
 
-def second_look(ctx: CheckContext) -> CertificateFacts | None:
-    """Reconnect and read (never trust) the certificate that failed verification, to say what is wrong with it."""
+@dataclass(frozen=True)
+class PeerLook:
+    """What a permissive second handshake saw: the protocol the server agrees to and its certificate."""
+
+    version: str
+    certificate: CertificateFacts | None
+
+
+def second_look(ctx: CheckContext) -> PeerLook | None:
+    """Reconnect with a permissive, never-trusting handshake to say why the real one failed (cert or protocol)."""
     config = ctx.config
     address, port = ctx.fact(CheckId.PORT, "address"), ctx.fact(CheckId.PORT, "port")
     if not address:
@@ -203,12 +219,25 @@ def second_look(ctx: CheckContext) -> CertificateFacts | None:
                     return None
             else:
                 smtp.wrap(unverified_context())
-            der = smtp.sock.getpeercert(binary_form=True)
+            version, der = smtp.sock.version() or "", smtp.sock.getpeercert(binary_form=True)
         finally:
             smtp.goodbye()
     except (OSError, smtplib.SMTPException, ValueError):
         return None
-    return _facts_from_der(der) if der else None
+    return PeerLook(version, _facts_from_der(der) if der else None)
+
+
+def _old_protocol(ctx: CheckContext, step: Step, detail: str) -> Finding | None:
+    """The failure explained as 'TLS 1.0/1.1 only' when a permissive second handshake lands there."""
+    look = second_look(ctx)
+    if look is None or look.version not in OLD_VERSIONS:
+        return None
+    return Finding(Status.FAIL, "The server offers only TLS older than 1.2.",
+                   details=f"{detail}\nA second, permissive handshake negotiated {look.version}.",
+                   remediation="TLS 1.0/1.1 are refused by current clients and providers (Microsoft 365 answers "
+                               "421 4.7.66): enable TLS 1.2 or 1.3 on the server or gateway.",
+                   guide_section=GuideSection.NETWORK.value, transcript=step.transcript(),
+                   facts={"tls_version": look.version})
 
 
 def _facts_from_der(der: bytes) -> CertificateFacts | None:

@@ -18,9 +18,10 @@ def client_context(config: RelayConfig, injected: ssl.SSLContext | None = None) 
 
 
 def unverified_context() -> ssl.SSLContext:
-    """Only for the second look at a certificate that already failed verification: read it, trust nothing."""
+    """Only for the second look after a failed handshake: read the certificate and protocol, trust nothing."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # the certificate is read to explain the failure, never trusted
     context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # so an old TLS 1.0/1.1 server can be named as such
     return context

@@ -6,6 +6,7 @@ import datetime as dt
 import ssl
 import tempfile
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -71,7 +72,9 @@ class LabPKI:
         cert = self._cas[issuer].issue_cert(*hostnames, **validity)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         if tls_versions is not None:
-            context.minimum_version, context.maximum_version = tls_versions
+            with warnings.catch_warnings():  # imitating an old server is the point: TLS 1.0/1.1 on purpose
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context.minimum_version, context.maximum_version = tls_versions
             if tls_versions[0] < ssl.TLSVersion.TLSv1_2:  # OpenSSL 3 refuses TLS 1.0/1.1 at the default level
                 context.set_ciphers("DEFAULT:@SECLEVEL=0")
         cert.configure_cert(context)

@@ -34,6 +34,7 @@ class Scenario(StrEnum):
     SEND_AS_DENIED = "send-as-denied"
     DAILY_LIMIT = "daily-limit"
     THROTTLED = "throttled"
+    LEGACY_TLS = "legacy-tls"  # offers only TLS 1.0 / 1.1, like an old appliance or gateway
 
 
 class Stage(StrEnum):

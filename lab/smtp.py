@@ -50,6 +50,7 @@ _CERTIFICATES: dict[Scenario, dict[str, Any]] = {
     Scenario.EXPIRED_CERT: {"expired": True},
     Scenario.WRONG_NAME_CERT: {"hostnames": (WRONG_HOSTNAME,)},
     Scenario.UNTRUSTED_CERT: {"issuer": "untrusted"},
+    Scenario.LEGACY_TLS: {"tls_versions": (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1)},
 }
 _IMPLEMENTED_MECHANISMS = frozenset({"LOGIN", "PLAIN", "XOAUTH2"})
 _GMAIL_OAUTH_CHALLENGE = '{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}'

@@ -77,69 +77,99 @@ def assert_no_secret_in(page, where: str) -> None:
     assert "client_secret" not in page.url and "code=" not in page.url, f"{where}: {page.url.split('?')[0]}"
 
 
-def test_sign_in_with_microsoft_in_the_browser(console):
+@pytest.fixture
+def browser_context():
+    """A headless Chromium context that accepts the emulator's lab-CA certificate (this test only)."""
     # A missing browser is a failure of this environment, never a skip.
     assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM} (apt-get install chromium)"
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {SCREENSHOTS}/signin-*.png")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            # The emulator's HTTPS certificate comes from the lab's throwaway CA: only this context ignores it.
             context = browser.new_context(viewport={"width": 1400, "height": 1600}, ignore_https_errors=True)
             context.set_default_timeout(STEP_TIMEOUT_MS)
-            page = context.new_page()
-
-            # Given the working OAuth2 practice scenario loaded into the relay form
-            page.goto(console)
-            expect(page.get_by_role("heading", name="Practice lab")).to_be_visible()
-            page.get_by_text(SCENARIO, exact=True).click()
-            page.get_by_role("button", name="Load into Check a relay").click()
-            expect(page.get_by_role("heading", name="Check a relay")).to_be_visible()
-
-            # When the user opens Sign in with Microsoft from the form
-            page.get_by_role("link", name="Sign in with Microsoft to get a refresh token").click()
-            expect(page.get_by_role("heading", name="Sign in with Microsoft")).to_be_visible()
-            expect(page.get_by_text(f"{console}/sign_in", exact=True)).to_be_visible()  # the URI to register
-            page.screenshot(path=SCREENSHOTS / "signin-01-page.png", full_page=True)
-
-            # And starts the sign-in, then opens the Microsoft (emulator) sign-in it offers
-            page.get_by_role("button", name="Sign in with Microsoft", exact=True).click()
-            opener = page.get_by_role("link", name="Open the Microsoft sign-in")
-            expect(opener).to_be_visible()
-            assert opener.get_attribute("href").startswith("https://127.0.0.1:")
-            page.screenshot(path=SCREENSHOTS / "signin-02-started.png", full_page=True)
-            assert_no_secret_in(page, "sign-in started")
-            with context.expect_page() as opened:
-                opener.click()
-            back = opened.value  # a new tab: the redirect back opens a new Streamlit session
-            back.set_default_timeout(STEP_TIMEOUT_MS)
-
-            # Then the emulator sends the browser back with code+state, and the new session finishes the sign-in
-            expect(back.get_by_text(f"Signed in as {USER}").first).to_be_visible()
-            expect(back.get_by_role("button", name="Sign out")).to_be_visible()
-            expect(back.get_by_text("the refresh token is ready for the checks")).to_be_visible()
-            assert back.url.startswith(f"{console}/sign_in"), back.url.split("?")[0]
-            back.screenshot(path=SCREENSHOTS / "signin-03-signed-in.png", full_page=True)
-            assert_no_secret_in(back, "signed in")
-
-            # When the checks run with this sign-in
-            back.get_by_role("link", name="Run the checks with this sign-in").click()
-            expect(back.get_by_role("heading", name="Check a relay")).to_be_visible()
-            expect(back.get_by_text(f"Signed in with Microsoft as {USER}")).to_be_visible()
-            back.get_by_role("button", name="Run checks").click()
-
-            # Then the OAuth2 checklist is green
-            expect(back.get_by_text("Ready for go-live").first).to_be_visible()
-            for check_id in OAUTH_CHECKS:
-                section = back.locator("summary").filter(
-                    has=back.locator("code", has_text=re.compile(rf"^{re.escape(check_id)}$")))
-                expect(section).to_contain_text("Pass")
-            back.set_viewport_size({"width": 1400, "height": 3200})  # Streamlit scrolls inside the page
-            back.get_by_text("every check passed").scroll_into_view_if_needed()
-            back.screenshot(path=SCREENSHOTS / "signin-04-checks.png")
-            assert_no_secret_in(back, "checks run")
+            yield context
         finally:
             browser.close()
+
+
+def open_sign_in_with_the_lab_loaded(context, base: str):
+    """Practice lab > the working OAuth2 scenario > Load into Check a relay > Sign in with Microsoft."""
+    from playwright.sync_api import expect
+
+    page = context.new_page()
+    page.goto(base)
+    expect(page.get_by_role("heading", name="Practice lab")).to_be_visible()
+    page.get_by_text(SCENARIO, exact=True).click()
+    page.get_by_role("button", name="Load into Check a relay").click()
+    expect(page.get_by_role("heading", name="Check a relay")).to_be_visible()
+    page.get_by_role("link", name="Sign in with Microsoft to get a refresh token").click()
+    expect(page.get_by_role("heading", name="Sign in with Microsoft")).to_be_visible()
+    expect(page.get_by_text(f"{base}/sign_in", exact=True)).to_be_visible()  # the redirect URI to register
+    return page
+
+
+def test_sign_in_with_microsoft_in_the_browser(console, browser_context):
+    from playwright.sync_api import expect
+
+    # Given the working OAuth2 practice scenario loaded into the relay form, and the Sign in page opened from it
+    page = open_sign_in_with_the_lab_loaded(browser_context, console)
+    page.screenshot(path=SCREENSHOTS / "signin-01-page.png", full_page=True)
+
+    # When the user starts the sign-in, then opens the Microsoft (emulator) sign-in it offers
+    page.get_by_role("button", name="Sign in with Microsoft", exact=True).click()
+    opener = page.get_by_role("link", name="Open the Microsoft sign-in")
+    expect(opener).to_be_visible()
+    assert opener.get_attribute("href").startswith("https://127.0.0.1:")
+    page.screenshot(path=SCREENSHOTS / "signin-02-started.png", full_page=True)
+    assert_no_secret_in(page, "sign-in started")
+    with browser_context.expect_page() as opened:
+        opener.click()
+    back = opened.value  # a new tab: the redirect back opens a new Streamlit session
+
+    # Then the emulator sends the browser back with code+state, and the new session finishes the sign-in
+    expect(back.get_by_text(f"Signed in as {USER}").first).to_be_visible()
+    expect(back.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(back.get_by_text("the refresh token is ready for the checks")).to_be_visible()
+    assert back.url.startswith(f"{console}/sign_in"), back.url.split("?")[0]
+    back.screenshot(path=SCREENSHOTS / "signin-03-signed-in.png", full_page=True)
+    assert_no_secret_in(back, "signed in")
+
+    # When the checks run with this sign-in (the form holds the refresh token server-side)
+    back.get_by_role("link", name="Run the checks with this sign-in").click()
+    expect(back.get_by_role("heading", name="Check a relay")).to_be_visible()
+    expect(back.get_by_text(f"Signed in with Microsoft as {USER}")).to_be_visible()
+    back.get_by_role("button", name="Run checks").click()
+
+    # Then the OAuth2 checklist is green
+    expect(back.get_by_text("Ready for go-live").first).to_be_visible()
+    for check_id in OAUTH_CHECKS:
+        section = back.locator("summary").filter(
+            has=back.locator("code", has_text=re.compile(rf"^{re.escape(check_id)}$")))
+        expect(section).to_contain_text("Pass")
+    back.set_viewport_size({"width": 1400, "height": 3200})  # Streamlit scrolls inside the page
+    back.get_by_text("every check passed").scroll_into_view_if_needed()
+    back.screenshot(path=SCREENSHOTS / "signin-04-checks.png")
+    assert_no_secret_in(back, "checks run")
+
+
+def test_unregistered_redirect_uri_is_explained_before_leaving_the_console(console, browser_context):
+    from playwright.sync_api import expect
+
+    # Given the console opened as 127.0.0.1 (only its localhost URL is registered on the lab's app)
+    other = console.replace("//localhost:", "//127.0.0.1:")
+    page = open_sign_in_with_the_lab_loaded(browser_context, other)
+
+    # When the user starts the sign-in
+    page.get_by_role("button", name="Sign in with Microsoft", exact=True).click()
+
+    # Then the console names AADSTS50011 and the fix instead of sending the browser to an error page
+    expect(page.get_by_text("(AADSTS50011, while opening the Microsoft sign-in)").first).to_be_visible()
+    expect(page.get_by_text("Redirect URIs: add exactly the redirect URI").first).to_be_visible()
+    expect(page.get_by_text("</p>")).to_have_count(0)  # the error page is quoted as text, not markup
+    expect(page.get_by_role("link", name="Open the Microsoft sign-in")).to_have_count(0)
+    page.screenshot(path=SCREENSHOTS / "signin-05-redirect-uri-mismatch.png", full_page=True)
+    assert_no_secret_in(page, "redirect URI mismatch")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -224,3 +225,30 @@ def test_transcript_masks_the_credentials(smtp_lab, lab_config):
     assert "AUTH" in transcript
     assert "<hidden: credentials>" in transcript
     assert "Lab-Passw0rd!" not in transcript
+
+
+def test_server_offering_only_old_tls_is_named(smtp_lab, lab_config):
+    # Given a server that offers only TLS 1.0 / 1.1 (an old appliance)
+    server = smtp_lab(Scenario.LEGACY_TLS)
+    # When the checklist runs
+    report = run_checklist(lab_config(server))
+    # Then tls fails saying so, and nothing is sent over it
+    tls = report.result(CheckId.TLS)
+    assert tls.status is Status.FAIL
+    assert "only TLS older than 1.2" in tls.summary
+    assert report.result(CheckId.AUTH_CREDENTIALS).status is Status.SKIP
+
+
+def test_certificate_expiring_within_30_days_warns(smtp_lab, lab_config):
+    # Given a working server, and a clock set to 10 days before its certificate expires
+    from checks.context import Dependencies
+
+    server = smtp_lab()
+    days_left = run_checklist(lab_config(server), only=["tls"]).result(CheckId.TLS).facts["days_left"]
+    later = datetime.now(UTC) + timedelta(days=days_left - 10)
+    # When the checklist runs at that time
+    report = run_checklist(lab_config(server), only=["tls"], deps=Dependencies(now=lambda: later))
+    # Then tls still works but warns with the days left
+    tls = report.result(CheckId.TLS)
+    assert tls.status is Status.WARN
+    assert "expires in 9 days" in tls.summary or "expires in 10 days" in tls.summary
