@@ -87,7 +87,9 @@ class BatchReport:
 
     @property
     def verdict(self) -> Verdict:
-        return Verdict.PROBLEMS if self.problems else Verdict.READY
+        if self.problems:
+            return Verdict.PROBLEMS
+        return Verdict.INCOMPLETE if any(o.verdict is Verdict.INCOMPLETE for o in self.outcomes) else Verdict.READY
 
 
 class BatchObserver(Protocol):

@@ -123,6 +123,7 @@ def batch_to_json(batch: BatchReport) -> str:
                   "finished_at": batch.finished_at.isoformat(), "tool_version": __version__, "jobs": batch.jobs,
                   "setups": len(batch.outcomes) + len(batch.not_run), "finished": len(batch.outcomes),
                   "ready": verdicts.get(str(Verdict.READY), 0), "problems": verdicts.get(str(Verdict.PROBLEMS), 0),
+                  "incomplete": verdicts.get(str(Verdict.INCOMPLETE), 0),
                   "interrupted": batch.interrupted, "not_run": list(batch.not_run),
                   "verdict": str(batch.verdict)},
         "setups": setups,
@@ -133,8 +134,11 @@ def batch_to_json(batch: BatchReport) -> str:
 def batch_verdict_line(batch: BatchReport) -> str:
     """'12 setups: 10 ready, 2 with problems' (+ how many did not run after an interrupt)."""
     total = len(batch.outcomes)
-    problems = len(batch.problems)
-    line = f"{total} setup{'s' if total != 1 else ''}: {total - problems} ready, {problems} with problems"
+    verdicts = Counter(o.verdict for o in batch.outcomes)
+    line = (f"{total} setup{'s' if total != 1 else ''}: {verdicts[Verdict.READY]} ready, "
+            f"{verdicts[Verdict.PROBLEMS]} with problems")
+    if verdicts[Verdict.INCOMPLETE]:
+        line += f", {verdicts[Verdict.INCOMPLETE]} not proven yet"
     if batch.not_run:
         line += f"; {len(batch.not_run)} did not finish (interrupted)" if batch.interrupted \
             else f"; {len(batch.not_run)} did not finish"

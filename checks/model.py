@@ -371,6 +371,7 @@ class CheckResult:
 
 class Verdict(StrEnum):
     READY = "ready"  # nothing failed or broke; warnings may remain
+    INCOMPLETE = "incomplete"  # nothing failed, but some checks could not run (e.g. no refresh token yet)
     PROBLEMS = "problems"  # at least one fail or error
 
 
@@ -391,12 +392,17 @@ class RunReport:
 
     @property
     def verdict(self) -> Verdict:
-        broken = any(r.status in (Status.FAIL, Status.ERROR) for r in self.results)
-        return Verdict.PROBLEMS if broken else Verdict.READY
+        if self.problems:
+            return Verdict.PROBLEMS
+        return Verdict.INCOMPLETE if self.skipped else Verdict.READY
 
     @property
     def problems(self) -> tuple[CheckResult, ...]:
         return tuple(r for r in self.results if r.status in (Status.FAIL, Status.ERROR))
+
+    @property
+    def skipped(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if r.status is Status.SKIP)
 
     @property
     def warnings(self) -> tuple[CheckResult, ...]:

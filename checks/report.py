@@ -27,7 +27,6 @@ NUMERIC_COLUMNS = ("port", "duration_ms")
 FORMATS = ("table", "json", "csv", "markdown")
 CSV_LINE_END = "\r\n"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-VERDICT_TEXT = {Verdict.READY: "Ready for go-live", Verdict.PROBLEMS: "problems to fix"}
 MARKDOWN_ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️", Status.ERROR: "💥"}
 
 _CONTROL_EXCEPT_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -37,10 +36,12 @@ _CONTROL_EXCEPT_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a
 
 
 def verdict_line(report: RunReport) -> str:
-    """'Ready for go-live' (with warnings counted) or 'N problems to fix'."""
-    problems = len(report.problems)
+    """'Ready for go-live' (with warnings counted), 'N problems to fix', or 'Not proven yet: N checks ...'."""
+    problems, skipped = len(report.problems), len(report.skipped)
     if problems:
         return f"{problems} problem{'s' if problems != 1 else ''} to fix"
+    if skipped:
+        return f"Not proven yet: {skipped} check{'s' if skipped != 1 else ''} could not run"
     warnings = len(report.warnings)
     suffix = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
     return f"Ready for go-live{suffix}"
@@ -155,7 +156,7 @@ def _md_code(text: str) -> str:
 
 def to_markdown(report: RunReport) -> str:
     """A report to paste into a ticket: verdict header, results table, a section per non-pass result."""
-    icon = "✅" if report.verdict is Verdict.READY else "❌"
+    icon = {Verdict.READY: "✅", Verdict.INCOMPLETE: "⚠️"}.get(report.verdict, "❌")
     host = f"{report.host}:{report.port}" + (f" ({report.security})" if report.security else "")
     lines = [
         f"## {icon} SMTP relay check: {verdict_line(report)}",

@@ -176,6 +176,6 @@ def render_table(report: RunReport, *, verbose: bool = False, colour: bool = Fal
             for line in result.transcript:
                 out.extend(_indent(line, "      ", None))
     verdict = verdict_line(report)
-    code = "32" if report.verdict is Verdict.READY else "31"
+    code = {Verdict.READY: "32", Verdict.INCOMPLETE: "33"}.get(report.verdict, "31")
     out += ["", _paint(verdict, code, colour)]
     return "\n".join(out) + "\n"

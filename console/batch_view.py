@@ -28,7 +28,7 @@ EXAMPLE_CSV = (
     "shop-gmail,gmail,smtp.gmail.com,shop@gmail.com,shop@gmail.com,SHOP_APP_PASSWORD\n"
     "crm-m365,m365-basic,smtp.office365.com,crm@contoso.example,crm@contoso.example,CRM_PASSWORD\n"
 )
-VERDICT_WORDS = {Verdict.READY: "✅ Ready", Verdict.PROBLEMS: "❌ Problems to fix"}
+VERDICT_WORDS = {Verdict.READY: "Ready", Verdict.INCOMPLETE: "Not proven yet", Verdict.PROBLEMS: "Problems to fix"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def run_with_progress(inputs: BatchInputs) -> BatchReport:
 
 
 def verdict_counts(batch: BatchReport) -> dict[str, int]:
-    """Setups by verdict, in words ('✅ Ready': 3, '❌ Problems to fix': 1)."""
+    """Setups by verdict, in words ('Ready': 3, 'Problems to fix': 1)."""
     counts = Counter(outcome.verdict for outcome in batch.outcomes)
     return {VERDICT_WORDS[v]: counts.get(v, 0) for v in Verdict}
 
@@ -95,7 +95,7 @@ def render_summary(batch: BatchReport) -> None:
         st.error(f"**{line}** — pick a setup below for the cause and the fix.", icon=":material/build:")
     else:
         st.success(f"**{line}**", icon=":material/check_circle:")
-    columns = st.columns(3)
+    columns = st.columns(1 + len(Verdict))
     columns[0].metric("Setups", len(batch.outcomes))
     for column, (label, count) in zip(columns[1:], verdict_counts(batch).items(), strict=True):
         column.metric(label, count)

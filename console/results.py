@@ -79,6 +79,8 @@ def verdict_banner(report: RunReport) -> None:
     line = verdict_line(report)
     if report.problems:
         st.error(f"**{line}** — open the checks marked **Fail** below for the cause and the fix.", icon=":material/build:")
+    elif report.skipped:
+        st.warning(f"**{line}** — open the skipped checks below to see what they need.", icon=":material/pending:")
     elif report.warnings:
         st.warning(f"**{line}** — read the warnings below before you rely on this setup.", icon=":material/warning:")
     else:

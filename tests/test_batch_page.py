@@ -52,7 +52,7 @@ def test_page_runs_a_pasted_batch_and_shows_summary_and_chart(smtp_lab, lab_sett
     report = at.session_state["batch.report"]
     assert isinstance(report, BatchReport) and [o.name for o in report.outcomes] == ["works", "wrong-password"]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"Setups": "2", "✅ Ready": "1", "❌ Problems to fix": "1"}
+    assert metrics == {"Setups": "2", "Ready": "1", "Not proven yet": "0", "Problems to fix": "1"}
     summary = at.dataframe[0].value
     assert list(summary["Setup"]) == ["works", "wrong-password"]
     assert summary.loc[summary["Setup"] == "wrong-password", "Problems"].item() == "auth.credentials"

@@ -30,9 +30,10 @@ pytestmark = pytest.mark.browser
 
 
 def leaks(text: str) -> list[str]:
-    """Token- or secret-shaped strings in `text` (shown shortened, never whole)."""
-    found = [m.group(0) for pattern in (JWT, REFRESH_TOKEN, CLIENT_SECRET) for m in pattern.finditer(text)]
-    return [f"{value[:6]}… ({len(value)} chars)" for value in found]
+    """Token- or secret-shaped strings in `text`, described by kind and length (never shown)."""
+    kinds = {"JWT": JWT, "refresh token": REFRESH_TOKEN, "client secret": CLIENT_SECRET}
+    return [f"{kind} ({len(m.group(0))} chars at {m.start()})" for kind, pattern in kinds.items()
+            for m in pattern.finditer(text)]
 
 
 def test_leak_patterns_recognise_the_lab_s_secrets():

@@ -91,3 +91,19 @@ def test_cli_runs_the_oauth2_profile_and_never_prints_a_secret_or_token(oauth_la
     printed = done.stdout + done.stderr
     for value in (secret, refresh, *oauth_lab.started["entra"].issued_tokens):
         assert value not in printed
+
+
+def test_without_a_refresh_token_the_verdict_is_not_proven_yet(oauth_lab):
+    # Given a correct app registration but no refresh token yet (nobody has signed in)
+    values = oauth_lab()
+    values.pop("refresh_token")
+    # When the checklist runs
+    report = run_checklist(config_from_values(values))
+    # Then nothing failed, yet the verdict does not claim "ready": the token steps say what they need
+    assert report.verdict is Verdict.INCOMPLETE
+    assert report.result(CheckId.OAUTH_CLIENT).status is Status.PASS
+    token = report.result(CheckId.OAUTH_TOKEN)
+    assert token.status is Status.SKIP and "Sign in with Microsoft" in token.summary
+    from checks.report import verdict_line
+
+    assert verdict_line(report).startswith("Not proven yet: 4 checks could not run")
