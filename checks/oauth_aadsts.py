@@ -10,6 +10,7 @@ from checks.guide import GuideSection
 from checks.model import Finding, Status
 
 _CODE = re.compile(r"AADSTS(\d{4,7})")
+_MARKUP = re.compile(r"<[^>]{0,200}>")  # the authorize endpoint answers errors as an HTML page
 _NOISE = re.compile(r"\s*(Trace ID|Correlation ID|Timestamp):.*$", re.S)
 
 def aadsts_code(error: Mapping[str, Any] | str) -> int | None:
@@ -24,9 +25,9 @@ def aadsts_code(error: Mapping[str, Any] | str) -> int | None:
 
 
 def server_words(error: Mapping[str, Any] | str) -> str:
-    """The server's message without trace/correlation ids (first lines only)."""
+    """The server's message without markup or trace/correlation ids (first lines only)."""
     text = str(error.get("error_description") or error.get("error") or "") if isinstance(error, Mapping) else error
-    return _NOISE.sub("", text).strip()[:600]
+    return _NOISE.sub("", _MARKUP.sub("", text)).strip()[:600]
 
 
 def explain(error: Mapping[str, Any] | str, *, doing: str, status: Status = Status.FAIL) -> Finding:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,6 @@ from console.state import ERRORS_KEY, SIGNED_IN_KEY, form_values, load_form
 DEFAULT_REDIRECT = "http://localhost:8501/sign_in"
 DEVICE_KEY = "oauth.device_flow"
 NOT_RESTORED = ("password", "client_secret", "refresh_token")
-_MARKUP = re.compile(r"<[^>]*>")  # an error page's tags (the sign-in preflight quotes HTML pages)
 
 
 @dataclass(frozen=True)
@@ -33,9 +31,8 @@ class Outcome:
 
 
 def _from_finding(finding: Finding) -> Outcome:
-    details = _MARKUP.sub("", finding.details).strip()
     return Outcome(finding.status in (Status.PASS, Status.WARN), finding.summary, finding.remediation,
-                   details, str(finding.guide_section))
+                   finding.details, str(finding.guide_section))
 
 
 def redirect_uri(page_url: str | None) -> str:
