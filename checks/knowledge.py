@@ -266,9 +266,10 @@ def _from_entry(entry: _Entry, code: int | None, enh: str, matched: str) -> Expl
     code = code if code is not None else (entry.codes[0] if entry.codes else None)
     enh = enh or (entry.enhanced[0] if entry.enhanced else "")
     temporary = entry.temporary if entry.temporary is not None else _is_temporary(code, enh)
+    shown_code = f"AADSTS{entry.aadsts}" if entry.aadsts is not None else (str(code) if code is not None else "")
     return Explanation(
         source=entry.source,
-        code=str(code) if code is not None else "",
+        code=shown_code,
         enhanced_code=enh,
         title=entry.title,
         cause=entry.cause,
@@ -380,19 +381,7 @@ def _aadsts_explanation(number: int, description: str) -> Explanation:
     matched = _clip(_one_line(description)) or f"AADSTS{number}"
     entry = _catalog().aadsts.get(number)
     if entry:
-        return Explanation(
-            source=Source.AADSTS,
-            code=f"AADSTS{number}",
-            enhanced_code="",
-            title=entry.title,
-            cause=entry.cause,
-            fix=entry.fix,
-            guide_section=entry.section,
-            matched=matched,
-            known=True,
-            temporary=bool(entry.temporary),
-            entry_id=entry.id,
-        )
+        return _from_entry(entry, None, "", matched)
     return Explanation(
         source=Source.AADSTS,
         code=f"AADSTS{number}",
