@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,56 +67,62 @@ def console_url():
         assert CANARY.encode() not in output, "the typed password reached the console's log"
 
 
-def test_failing_lab_scenario_in_the_browser(console_url, tmp_path):
-    # A missing browser is a failure of this environment, never a skip.
+@contextlib.contextmanager
+def chromium(*, timeout_ms: int = STEP_TIMEOUT_MS, **context_options: Any) -> Iterator[Any]:
+    """A headless Debian Chromium context driven by playwright; a missing browser fails the test, never skips."""
     assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM} (apt-get install chromium)"
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {SCREENSHOTS}")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
-            page.set_default_timeout(STEP_TIMEOUT_MS)
-
-            # Given the console's first screen (no configuration): the practice lab
-            page.goto(console_url)
-            expect(page.get_by_role("heading", name="Practice lab")).to_be_visible()
-            expect(page.get_by_role("button", name="Run this scenario")).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "01-first-screen.png", full_page=True)
-
-            # When a failing scenario is loaded into the relay form and run with a canary password typed in
-            page.get_by_text("Gmail: account password instead of an app password").click()
-            page.get_by_role("button", name="Load into Check a relay").click()
-            expect(page.get_by_role("heading", name="Check a relay")).to_be_visible()
-            password = page.get_by_label("App password", exact=True)
-            password.fill(CANARY)
-            password.press("Enter")
-            page.wait_for_timeout(500)
-            page.get_by_role("button", name="Run checks").click()
-
-            # Then the verdict, the failing step and its fix are shown
-            expect(page.get_by_text("1 problem to fix").first).to_be_visible()
-            expect(page.get_by_text("SMTP sign-in · auth.credentials")).to_be_visible()
-            expect(page.get_by_text("How to fix:").first).to_be_visible()
-            expect(page.get_by_text("apppasswords").first).to_be_visible()
-            page.screenshot(path=SCREENSHOTS / "02-failing-scenario.png", full_page=True)
-            page.get_by_text("SMTP sign-in · auth.credentials").scroll_into_view_if_needed()
-            page.screenshot(path=SCREENSHOTS / "03-failing-step.png")
-
-            # And the CSV downloads with the failed check in it and no secret
-            with page.expect_download() as download_info:
-                page.get_by_test_id("stDownloadButton").filter(has_text="CSV").get_by_role("button").click()
-            csv_text = Path(download_info.value.path()).read_text(encoding="utf-8")
-            assert "auth.credentials" in csv_text and ",fail," in csv_text
-            assert CANARY not in csv_text
-
-            # And the page's HTML never holds the typed password
-            html = page.content()
-            if CANARY in html:
-                i = html.index(CANARY)
-                print("CONTEXT:", html[i - 400:i + 80])
-            assert CANARY not in html
+            context = browser.new_context(**context_options)
+            context.set_default_timeout(timeout_ms)
+            yield context
         finally:
             browser.close()
+
+
+def test_failing_lab_scenario_in_the_browser(console_url, tmp_path):
+    from playwright.sync_api import expect
+
+    with chromium(viewport={"width": 1400, "height": 1800}, accept_downloads=True) as context:
+        page = context.new_page()
+
+        # Given the console's first screen (no configuration): the practice lab
+        page.goto(console_url)
+        expect(page.get_by_role("heading", name="Practice lab")).to_be_visible()
+        expect(page.get_by_role("button", name="Run this scenario")).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / "01-first-screen.png", full_page=True)
+
+        # When a failing scenario is loaded into the relay form and run with a canary password typed in
+        page.get_by_text("Gmail: account password instead of an app password").click()
+        page.get_by_role("button", name="Load into Check a relay").click()
+        expect(page.get_by_role("heading", name="Check a relay")).to_be_visible()
+        password = page.get_by_label("App password", exact=True)
+        password.fill(CANARY)
+        password.press("Enter")
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="Run checks").click()
+
+        # Then the verdict, the failing step and its fix are shown
+        expect(page.get_by_text("1 problem to fix").first).to_be_visible()
+        expect(page.get_by_text("SMTP sign-in · auth.credentials")).to_be_visible()
+        expect(page.get_by_text("How to fix:").first).to_be_visible()
+        expect(page.get_by_text("apppasswords").first).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / "02-failing-scenario.png", full_page=True)
+        page.get_by_text("SMTP sign-in · auth.credentials").scroll_into_view_if_needed()
+        page.screenshot(path=SCREENSHOTS / "03-failing-step.png")
+
+        # And the CSV downloads with the failed check in it and no secret
+        with page.expect_download() as download_info:
+            page.get_by_test_id("stDownloadButton").filter(has_text="CSV").get_by_role("button").click()
+        csv_text = Path(download_info.value.path()).read_text(encoding="utf-8")
+        assert "auth.credentials" in csv_text and ",fail," in csv_text
+        assert CANARY not in csv_text
+
+        # And the page's HTML never holds the typed password
+        assert CANARY not in page.content()
+

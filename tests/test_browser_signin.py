@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, START_TIMEOUT, free_port, wait_healthy
+from test_browser import SCREENSHOTS, START_TIMEOUT, chromium, free_port, wait_healthy
 
 from lab.entra_data import EntraScenario, build_directory
 from lab.practice import REDIRECT_URIS_ENV
@@ -81,20 +81,9 @@ def assert_no_secret_in(page, where: str) -> None:
 @pytest.fixture
 def browser_context():
     """A headless Chromium context that accepts the emulator's lab-CA certificate (this test only)."""
-    # A missing browser is a failure of this environment, never a skip.
-    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM} (apt-get install chromium)"
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots: {SCREENSHOTS}/signin-*.png")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1600}, ignore_https_errors=True)
-            context.set_default_timeout(STEP_TIMEOUT_MS)
-            yield context
-        finally:
-            browser.close()
+    with chromium(timeout_ms=STEP_TIMEOUT_MS, viewport={"width": 1400, "height": 1600},
+                  ignore_https_errors=True) as context:
+        yield context
 
 
 def open_sign_in_with_the_lab_loaded(context, base: str):
