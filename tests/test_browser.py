@@ -45,18 +45,20 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
     raise AssertionError(f"the console did not answer on {url} within {timeout:.0f} s")
 
 
-@pytest.fixture(scope="module")
-def console_url():
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+@contextlib.contextmanager
+def running_console(extra_env: dict[str, str] | None = None, *, port: int | None = None
+                    ) -> Iterator[tuple[int, list[bytes]]]:
+    """`streamlit run app.py` on a loopback port; yields (port, [its log, filled in once it stopped])."""
+    port = port or free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")} | (extra_env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    log: list[bytes] = []
     try:
-        wait_healthy(url, process, START_TIMEOUT)
-        yield url
+        wait_healthy(f"http://127.0.0.1:{port}", process, START_TIMEOUT)
+        yield port, log
     finally:
         process.terminate()
         try:
@@ -64,7 +66,14 @@ def console_url():
         except subprocess.TimeoutExpired:
             process.kill()
             output, _ = process.communicate(timeout=10)
-        assert CANARY.encode() not in output, "the typed password reached the console's log"
+        log.append(output)
+
+
+@pytest.fixture(scope="module")
+def console_url():
+    with running_console() as (port, log):
+        yield f"http://127.0.0.1:{port}"
+    assert CANARY.encode() not in log[0], "the typed password reached the console's log"
 
 
 @contextlib.contextmanager

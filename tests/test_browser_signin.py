@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from test_browser import SCREENSHOTS, START_TIMEOUT, chromium, free_port, wait_healthy
+from test_browser import SCREENSHOTS, chromium, free_port, running_console
 
 from lab.entra_data import EntraScenario, build_directory
 from lab.practice import REDIRECT_URIS_ENV
@@ -51,25 +47,10 @@ def console():
     """The console on localhost:<free port>, its practice lab's app registration accepting its Sign in page."""
     port = free_port()
     base = f"http://localhost:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
-    env[REDIRECT_URIS_ENV] = f"{base}/sign_in"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", process, START_TIMEOUT)
+    with running_console({REDIRECT_URIS_ENV: f"{base}/sign_in"}, port=port) as (_, log):
         yield base
-    finally:
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate(timeout=10)
-        logged = output.decode("utf-8", "replace")
-        assert not leaks(logged), f"the console's log holds token-shaped text: {leaks(logged)}"
+    logged = log[0].decode("utf-8", "replace")
+    assert not leaks(logged), f"the console's log holds token-shaped text: {leaks(logged)}"
 
 
 def assert_no_secret_in(page, where: str) -> None:
