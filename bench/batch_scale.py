@@ -2,7 +2,7 @@
 
 Reproduce: .venv/bin/python bench/batch_scale.py [--setups 200] [--sample 20] [--jobs 16 32]
 The lab (CA, DNS, SMTP as Microsoft 365) runs in a separate process (bench/lab_server.py); the batch runs in
-this process through checks.batch.run_batch (the engine behind `python -m checks batch`).
+this process through checks.batch.run.run_batch (the engine behind `python -m checks batch`).
 Baseline: the same setups one at a time (run_setup in a loop) on a sample of --sample setups; its mean per
 setup is extrapolated to all --setups (said so in the output: `baseline_extrapolated`).
 Peak memory: ru_maxrss of this process (the client only: the lab is another process), read after each batch.
@@ -39,8 +39,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.05)
     args = parser.parse_args()
 
-    from checks.batch import run_batch, run_setup
-    from checks.batch_file import BatchSetup
+    from checks.batch.run import run_batch, run_setup
+    from checks.batch.file import BatchSetup
 
     with LabProcess(args.delay, "m365") as lab:
         environ = {"BENCH_LAB_PASSWORD": lab.settings["password"]}

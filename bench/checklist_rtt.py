@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from checks.runner import run_checklist
-    from checks.settings import config_from_values
+    from checks.settings.loading import config_from_values
 
     with LabProcess(args.delay, "m365") as lab:
         values = {k: lab.settings[k] for k in ("profile", "host", "username", "sender", "nameserver", "connect_to",

@@ -71,7 +71,7 @@ def main() -> None:
 
     from checks.model import CheckId
     from checks.runner import run_checklist
-    from checks.settings import config_from_values
+    from checks.settings.loading import config_from_values
 
     with LabProcess(args.delay, "gmail") as lab:
         settings = lab.settings

@@ -413,6 +413,6 @@ class RunReport:
 
     def to_dataframe(self):
         """The results as a pandas DataFrame with the report's CSV columns (for notebooks)."""
-        from checks.report import to_dataframe
+        from checks.report.export import to_dataframe
 
         return to_dataframe(self)

@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
 from checks import __version__
-from checks.context import CheckContext, Deadline, Dependencies
+from checks.run_state import CheckContext, Deadline, Dependencies
 from checks.model import CheckId, CheckResult, Finding, RelayConfig, RunReport, Status
 from checks.redact import redact, secret_values
 from checks.registry import SPECS, CheckSpec, plan

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from checks.model import FieldError, InvalidSettings, RelayConfig
-from checks.profiles import GOOGLE_HOSTS, MICROSOFT_HOSTS
+from checks.settings.profiles import GOOGLE_HOSTS, MICROSOFT_HOSTS
 
 ENV_RESTRICT = "RELAY_CONSOLE_RESTRICT_TARGETS"
 ENV_HOSTS = "RELAY_CONSOLE_ALLOWED_HOSTS"

@@ -10,9 +10,9 @@ from typing import Any
 
 import streamlit as st
 
-from checks.batch import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
-from checks.batch_file import BatchFileError, BatchSetup, load_batch, load_secrets, secrets_environ
-from checks.batch_report import (
+from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
+from checks.batch.file import BatchFileError, BatchSetup, load_batch, load_secrets, secrets_environ
+from checks.batch.report import (
     batch_to_csv,
     batch_to_json,
     batch_verdict_line,

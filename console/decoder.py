@@ -12,7 +12,7 @@ MAX_TEXT = 20_000
 
 
 def explain(text: str) -> tuple[Any, ...]:
-    from checks.knowledge import explain_all
+    from checks.knowledge.catalog import explain_all
 
     return tuple(explain_all(text[:MAX_TEXT]))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks.guide import GuideSection
+from checks.knowledge.guide import GuideSection
 from checks.model import CheckId
 
 

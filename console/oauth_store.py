@@ -19,7 +19,7 @@ class PendingFlow:
     """What finishing an authorization-code flow needs; the client secret stays a masked Secret."""
 
     state: str
-    sign_in: Any  # checks.oauth_flows.PendingSignIn (PKCE verifier, nonce: never shown)
+    sign_in: Any  # checks.oauth.flows.PendingSignIn (PKCE verifier, nonce: never shown)
     settings: Mapping[str, Any]  # non-secret form values to restore in the new session (tenant, client, ...)
     client_secret: Secret | None
     created: float

@@ -6,7 +6,7 @@ from typing import Any
 
 from checks.model import CheckId, RelayConfig
 from checks.registry import SPECS
-from checks.settings import config_from_values
+from checks.settings.loading import config_from_values
 
 
 def scenarios() -> tuple[Any, ...]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from checks.model import RunReport
-from checks.report_compare import Change, compare, summarise_changes
-from checks.report_import import ReportFormatError, read_report
+from checks.report.compare import Change, compare, summarise_changes
+from checks.report.reader import ReportFormatError, read_report
 from console.icons import word
 
 MAX_FILES = 2

@@ -7,9 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from checks.context import Dependencies
+from checks.run_state import Dependencies
 from checks.model import CheckId, CheckResult, RelayConfig, RunReport, Status
-from checks.report import to_csv, to_json, to_markdown, verdict_line
+from checks.report.export import to_csv, to_json, to_markdown, verdict_line
 from checks.runner import run_checklist
 from checks.target_policy import TargetPolicy
 from console.icons import STATUS_COLOURS, label, word

@@ -6,7 +6,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks import oauth_flows
+from checks.oauth import flows as oauth_flows
 from checks.model import Finding, ProfileId, RelayConfig, Secret, Status
 from console.app_secrets import secrets_section
 from console.forms import build_config, errors_by_field, settings_values
@@ -75,7 +75,7 @@ def finish_sign_in(state: MutableMapping[str, Any], query: Mapping[str, str], *,
                    http_session: Any = None) -> Outcome:
     """The browser came back (a new session): redeem the code with the pending flow kept under `state`."""
     if query.get("error"):
-        from checks.knowledge import explain_aadsts
+        from checks.knowledge.catalog import explain_aadsts
 
         explanation = explain_aadsts({"error": query.get("error", ""),
                                       "error_description": query.get("error_description", "")})

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from checks.oauth_claims import (
+from checks.oauth.claims import (
     EXCHANGE_AUDIENCES,
     GRAPH_AUDIENCES,
     audience_name,

@@ -148,7 +148,7 @@ class PracticeLab:
         return server.host, server.port
 
     def settings_for(self, scenario_id: str) -> dict[str, Any]:
-        """Settings for checks.settings.config_from_values that run `scenario_id` against the lab."""
+        """Settings for checks.settings.loading.config_from_values that run `scenario_id` against the lab."""
         scenario = BY_ID[scenario_id]
         address, port = self._endpoint(scenario)
         common = {"profile": scenario.profile, "nameserver": self.dns.nameserver, "connect_to": f"{address}:{port}",

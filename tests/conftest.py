@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from checks.settings import config_from_values
+from checks.settings.loading import config_from_values
 from lab.dns import RunningDns, start_dns
 from lab.entra import EntraScenario, RunningEntra, start_entra
 from lab.pki import LabPKI

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from checks.model import CheckId, CheckResult, RunReport, Status
 from checks.registry import SPECS
-from checks.report import to_csv
+from checks.report.export import to_csv
 from console.guide_steps import PARTS
 from console.oauth_store import FlowStore
 from console.reports_io import load_reports

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from checks.batch import BatchReport
+from checks.batch.run import BatchReport
 from lab.smtp import Scenario
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "batch.py")

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from checks.cli import main
-from checks.context import Dependencies
-from checks.report import REPORT_COLUMNS
-from checks.report_import import read_report
+from checks.cli.main import main
+from checks.run_state import Dependencies
+from checks.report.export import REPORT_COLUMNS
+from checks.report.reader import read_report
 
 ROOT = Path(__file__).resolve().parents[1]
 CANARY = "Canary-Pw-5f2e9d"  # not 16 letters: the settings check warns, it does not fail
@@ -56,7 +56,7 @@ def free_port() -> int:
 def test_help_runs_as_a_module_without_heavy_imports():
     # Given a fresh interpreter
     # When the CLI module is imported and --help is asked for
-    probe = ("import sys; from checks.cli import main; code = main(['--help']); "
+    probe = ("import sys; from checks.cli.main import main; code = main(['--help']); "
              "heavy = [m for m in ('pandas', 'msal', 'dns', 'streamlit', 'requests') if m in sys.modules]; "
              "print('HEAVY', heavy); sys.exit(code)")
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=30)

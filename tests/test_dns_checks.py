@@ -13,13 +13,13 @@ import dns.rcode
 import dns.resolver
 import pytest
 
-from checks.context import CheckContext, Deadline, Dependencies
-from checks.dns_checks import check_host, check_mx, mx_provider
-from checks.dns_lookup import make_resolver
-from checks.guide import GuideSection
+from checks.run_state import CheckContext, Deadline, Dependencies
+from checks.dns.host import check_host, check_mx, mx_provider
+from checks.dns.lookup import make_resolver
+from checks.knowledge.guide import GuideSection
 from checks.model import CheckId, Status
 from checks.runner import run_checklist
-from checks.settings import config_from_values
+from checks.settings.loading import config_from_values
 from lab.dns import LAB_ZONE, Record, RunningDns, start_dns
 
 

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks import cli
+from checks.cli import main as cli
 from checks.model import SECRET_FIELDS, InvalidSettings, has_control_chars
-from checks.report import REPORT_COLUMNS
-from checks.report_import import ImportedReport, ReportFormatError, read_report
-from checks.settings import ENV_REFERENCES, SETTING_KEYS, config_from_values, load_toml
+from checks.report.export import REPORT_COLUMNS
+from checks.report.reader import ImportedReport, ReportFormatError, read_report
+from checks.settings.loading import ENV_REFERENCES, SETTING_KEYS, config_from_values, load_toml
 from lab.blackhole import closed_port
 
 MAX_EXAMPLES = 300
@@ -238,7 +238,7 @@ def sample_report():
 @st.composite
 def mutated_report(draw) -> bytes | str:
     """One of our reports (CSV or JSON) with a few cells or characters changed, cut short, or re-encoded."""
-    from checks.report import to_csv, to_json
+    from checks.report.export import to_csv, to_json
 
     text = draw(st.sampled_from([to_csv(sample_report()), to_json(sample_report())]))
     for _ in range(draw(st.integers(min_value=0, max_value=3))):

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from checks.guide import GuideSection
-from checks.knowledge import (
+from checks.knowledge.guide import GuideSection
+from checks.knowledge.catalog import (
     Explanation,
     Source,
     entry_ids,

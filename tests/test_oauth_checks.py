@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from checks.context import Dependencies
+from checks.run_state import Dependencies
 from checks.model import RunReport, Status
 from checks.runner import run_checklist
-from checks.settings import config_from_values
+from checks.settings.loading import config_from_values
 from lab.entra import EntraScenario, RunningEntra
 
 OAUTH_IDS = ["oauth.tenant", "oauth.client", "oauth.secret_expiry", "oauth.token", "oauth.scopes"]

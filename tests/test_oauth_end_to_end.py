@@ -14,7 +14,7 @@ import pytest
 
 from checks.model import CheckId, Status, Verdict
 from checks.runner import run_checklist
-from checks.settings import config_from_values
+from checks.settings.loading import config_from_values
 from lab.entra import EntraScenario, RunningEntra, start_entra
 from lab.smtp import Personality, start_smtp
 
@@ -104,6 +104,6 @@ def test_without_a_refresh_token_the_verdict_is_not_proven_yet(oauth_lab):
     assert report.result(CheckId.OAUTH_CLIENT).status is Status.PASS
     token = report.result(CheckId.OAUTH_TOKEN)
     assert token.status is Status.SKIP and "Sign in with Microsoft" in token.summary
-    from checks.report import verdict_line
+    from checks.report.export import verdict_line
 
     assert verdict_line(report).startswith("Not proven yet: 4 checks could not run")

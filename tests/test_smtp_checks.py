@@ -146,7 +146,7 @@ def test_web_server_on_the_port_is_recognised(smtp_lab, lab_config):
 
 
 def test_closed_port_is_refused(lab_settings, smtp_lab):
-    from checks.settings import config_from_values
+    from checks.settings.loading import config_from_values
 
     values = lab_settings(smtp_lab(), connect_to=f"127.0.0.1:{closed_port()}")
     report = run_checklist(config_from_values(values))
@@ -157,7 +157,7 @@ def test_closed_port_is_refused(lab_settings, smtp_lab):
 
 
 def test_dropped_connection_is_called_a_blocked_port(lab_settings, smtp_lab):
-    from checks.settings import config_from_values
+    from checks.settings.loading import config_from_values
 
     with start_blackhole() as hole:
         values = lab_settings(smtp_lab(), connect_to=f"127.0.0.1:{hole.port}", timeout=1)
@@ -170,7 +170,7 @@ def test_dropped_connection_is_called_a_blocked_port(lab_settings, smtp_lab):
 
 def test_blocked_port_suggests_the_alternative_port_when_it_answers():
     # Given a relay whose port is silently dropped while port 465 on the same host accepts connections
-    from checks.settings import config_from_values
+    from checks.settings.loading import config_from_values
 
     alternative = socket.socket()
     try:
@@ -241,7 +241,7 @@ def test_server_offering_only_old_tls_is_named(smtp_lab, lab_config):
 
 def test_certificate_expiring_within_30_days_warns(smtp_lab, lab_config):
     # Given a working server, and a clock set to 10 days before its certificate expires
-    from checks.context import Dependencies
+    from checks.run_state import Dependencies
 
     server = smtp_lab()
     days_left = run_checklist(lab_config(server), only=["tls"]).result(CheckId.TLS).facts["days_left"]

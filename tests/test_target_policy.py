@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from checks.context import Dependencies
+from checks.run_state import Dependencies
 from checks.model import CheckId, Status
 from checks.runner import run_checklist
-from checks.settings import config_from_values
+from checks.settings.loading import config_from_values
 from checks.target_policy import TargetPolicy, TargetRefused
 
 HOSTED = {"RELAY_CONSOLE_RESTRICT_TARGETS": "1"}
@@ -39,8 +39,8 @@ def test_a_provider_name_that_resolves_to_a_private_address_is_refused_after_dns
     report = run_checklist(config, deps=Dependencies(policy=TargetPolicy()), only=["dns.host"])
     assert report.result(CheckId.DNS_HOST).facts["addresses"] == ["127.0.0.1"]
     # When the port check runs under the policy
-    from checks.context import CheckContext, Deadline
-    from checks.port_check import check_port
+    from checks.run_state import CheckContext, Deadline
+    from checks.smtp.port import check_port
 
     ctx = CheckContext(config, deps=Dependencies(policy=policy), deadline=Deadline.after(5), run_id="t")
     ctx.record(report.result(CheckId.DNS_HOST))
@@ -58,7 +58,7 @@ def test_allowed_networks_let_an_internal_relay_through():
 
 
 def test_cli_reports_a_refused_target_as_invalid_settings(capsys):
-    from checks.cli import main
+    from checks.cli.main import main
 
     code = main(["run", "--profile", "custom", "--host", "intranet.corp", "--port", "25", "--auth", "none",
                  "--only", "settings"], environ=HOSTED)

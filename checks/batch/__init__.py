@@ -1,0 +1,1 @@
+"""Batch runs: many setups from a file, checked concurrently, one combined report."""

@@ -1,0 +1,1 @@
+"""`python -m checks`: the command-line interface."""

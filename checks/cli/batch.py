@@ -1,0 +1,197 @@
+"""`python -m checks batch`: many setups from a CSV/TOML file, a progress bar, one combined report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO, Any
+
+from checks.cli.main import EXIT_OK, EXIT_PROBLEMS, UsageError, check_output_path, parse_only
+
+BATCH_FORMATS = ("table", "csv", "json")
+EXIT_INTERRUPTED = 130
+
+
+def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
+    batch = commands.add_parser(
+        "batch", help="check many setups from a CSV or TOML file",
+        description="Check every setup of a batch file: a CSV with a 'name' column plus setting keys as columns, "
+                    "or a TOML file with one [[setup]] table per setup. Secrets only by reference: columns "
+                    "password_env / client_secret_env / refresh_token_env name an environment variable or an "
+                    "entry of the --secrets file; a file holding a secret inline is refused.",
+        epilog="Exit status: 0 no fail or error in any setup; 1 at least one fail or error; 2 bad invocation or "
+               "unreadable file; 130 interrupted (the report holds the setups that finished).")
+    if not wanted:
+        return
+    batch.add_argument("file", metavar="FILE", help="batch file (.csv or .toml)")
+    batch.add_argument("--secrets", metavar="FILE",
+                       help="secrets mapping read like environment variables: TOML (NAME = \"value\") or .env "
+                            "(NAME=value); its entries win over the environment")
+    batch.add_argument("--jobs", metavar="N", type=int, default=None,
+                       help="setups checked at the same time (default 32, at most 64)")
+    batch.add_argument("--only", metavar="ID[,ID...]", help="run only these checks (and what they need)")
+    batch.add_argument("--format", choices=BATCH_FORMATS, default="table",
+                       help="table: one summary line per setup; csv / json: every check of every setup")
+    batch.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
+
+
+class BatchProgress:
+    """Batch observer drawing a one-line progress bar on a terminal stream (redrawn in place)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: IO[str], *, unicode: bool = True, clock: Any = None) -> None:
+        import time
+
+        self.stream = stream
+        self.unicode = unicode
+        self.clock = clock or time.monotonic
+        self.started = self.clock()
+        self.total = self.done = self.problems = self.running = 0
+        self._last_draw = 0.0
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def line(self) -> str:
+        filled = int(self.WIDTH * self.done / self.total) if self.total else 0
+        full, empty = ("█", "░") if self.unicode else ("#", ".")
+        bar = full * filled + empty * (self.WIDTH - filled)
+        return (f"[{bar}] {self.done}/{self.total} setups, {self.problems} with problems, {self.running} running, "
+                f"{self.clock() - self.started:.0f} s")
+
+    def _draw(self, force: bool = False) -> None:
+        now = self.clock()
+        if force or now - self._last_draw >= 0.1:
+            self._last_draw = now
+            self._write("\r\x1b[K" + self.line())
+
+    def on_batch_plan(self, names: list[str]) -> None:
+        self.total = len(names)
+        self._draw(force=True)
+
+    def on_setup_start(self, name: str) -> None:
+        self.running += 1
+        self._draw()
+
+    def on_setup_finish(self, outcome: Any) -> None:
+        from checks.model import Verdict
+
+        self.running = max(0, self.running - 1)
+        self.done += 1
+        self.problems += outcome.verdict is Verdict.PROBLEMS
+        self._draw(force=self.done == self.total)
+
+    def close(self) -> None:
+        self._write("\r\x1b[K")
+
+
+def render_batch_table(batch: Any, *, unicode: bool = True, colour: bool = False) -> str:
+    """One line per setup: verdict, setup name, host:port, counts by status and the checks with problems."""
+    from checks.batch.report import batch_verdict_line, summary_rows
+    from checks.model import Status
+    from checks.report.table import safe_text, status_mark
+
+    summaries = summary_rows(batch)
+    width = max([5] + [len(safe_text(r["setup"])) for r in summaries])
+    width = min(width, 40)
+    lines = [f"Batch {batch.batch_id}: {len(summaries)} setups checked, {batch.jobs} at a time", "",
+             f"  {'VERDICT':<7}  {'SETUP':<{width}}  {'HOST:PORT':<32}  PASS WARN FAIL SKIP ERR  PROBLEMS"]
+    for row in summaries:
+        status = Status.PASS if row["verdict"] == "ready" else Status.FAIL
+        mark = status_mark(status, unicode=unicode, colour=colour).replace("pass ", "ready").replace("fail ", "fix  ")
+        target = safe_text(f"{row['host']}:{row['port']}")[:32]
+        name = safe_text(row["setup"])
+        name = name if len(name) <= width else name[: width - 1] + "…"
+        lines.append(f"  {mark}  {name:<{width}}  {target:<32}  {row['pass']:>4} {row['warn']:>4} {row['fail']:>4} "
+                     f"{row['skip']:>4} {row['error']:>3}  {safe_text(row['problems'])}".rstrip())
+    if batch.not_run:
+        lines += ["", f"Did not finish: {safe_text(', '.join(batch.not_run[:20]))}"
+                      + (f" and {len(batch.not_run) - 20} more" if len(batch.not_run) > 20 else "")]
+    lines += ["", batch_verdict_line(batch)]
+    return "\n".join(lines) + "\n"
+
+
+def _with_base64(values: Sequence[str]) -> list[str]:
+    import base64
+
+    found = {v for v in values if len(v) >= 4}
+    found |= {e for e in (base64.b64encode(v.encode()).decode().rstrip("=") for v in found) if len(e) >= 6}
+    return sorted(found, key=len, reverse=True)
+
+
+def _main_process() -> bool:
+    """True when this is `python -m checks` itself (not a test or a notebook calling main())."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return getattr(spec, "name", "") == "checks.__main__"
+
+
+def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
+           deps: Any) -> int:
+    from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, run_batch
+    from checks.batch.file import BatchFileError, load_batch, load_secrets, secrets_environ
+    from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line
+    from checks.redact import redact
+    from checks.settings.loading import ENV_REFERENCES
+
+    jobs = DEFAULT_JOBS if args.jobs is None else args.jobs
+    if not 1 <= jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs: give a number from 1 to {MAX_JOBS}")
+    only = parse_only(args.only) if args.only is not None else None
+    if args.output:
+        check_output_path(args.output)
+    try:
+        setups = load_batch(args.file)
+        secrets = load_secrets(args.secrets) if args.secrets else {}
+    except BatchFileError as exc:
+        raise UsageError(str(exc)) from None
+    lookup = secrets_environ(secrets, environ)
+    hidden = tuple(v for v in secrets.values() if len(v) >= 4) + tuple(
+        lookup[str(s.values[ref]).strip()] for s in setups for ref in ENV_REFERENCES
+        if isinstance(s.values.get(ref), str) and str(s.values[ref]).strip() in lookup)
+
+    from checks.report import table as terminal
+
+    progress = None
+    if not args.no_progress and terminal.is_terminal(stderr):
+        progress = BatchProgress(stderr, unicode=terminal.supports_unicode(stderr))
+    try:
+        report = run_batch(setups, jobs=jobs, observer=progress, environ=lookup, deps=deps, only=only)
+    finally:
+        if progress is not None:
+            progress.close()
+
+    if args.format == "json":
+        text = batch_to_json(report)
+    elif args.format == "csv":
+        text = batch_to_csv(report)
+    else:
+        text = render_batch_table(report, unicode=terminal.supports_unicode(stdout),
+                                  colour=terminal.wants_colour(stdout, environ) and not args.output)
+    text = redact(text, _with_base64(hidden))  # the engine masked already; this is the last guard
+    if args.output:
+        from pathlib import Path
+
+        try:
+            Path(args.output).write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageError(f"--output: cannot write {args.output}: {exc.strerror or exc}") from None
+        stderr.write(f"{args.format} report written to {args.output}: {batch_verdict_line(report)}\n")
+    else:
+        stdout.write(text)
+    stdout.flush()
+    if report.interrupted:
+        stderr.write(f"interrupted: {len(report.outcomes)} setup{'s' if len(report.outcomes) != 1 else ''} finished "
+                     f"and reported, {len(report.not_run)} did not finish\n")
+        stderr.flush()
+        if _main_process():  # checks still talking to servers would delay the exit by up to one step timeout
+            os._exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
+    return EXIT_PROBLEMS if report.problems else EXIT_OK

@@ -1,0 +1,1 @@
+"""DNS: bounded lookups through the run's resolver, and the dns.host and dns.mx checks."""

@@ -1,0 +1,24 @@
+"""Turn an SMTP reply into a Finding: the exact words, the cause in plain words and the fix from the catalog."""
+
+from __future__ import annotations
+
+from checks.model import Finding, Status
+from checks.smtp.session import SmtpReply
+
+
+def finding_for_reply(status: Status, lead: str, reply: SmtpReply, *, transcript: tuple[str, ...] = (),
+                      details: str = "", facts: dict | None = None) -> Finding:
+    """A finding whose summary names the reply ('<lead>: <what it means> (535 5.7.139).'), cause and fix."""
+    from checks.knowledge.catalog import explain_reply
+
+    explanation = explain_reply(reply.code, reply.text)
+    code = " ".join(part for part in (str(reply.code), explanation.enhanced_code) if part)
+    meaning = f"{explanation.title} ({code})" if explanation.known else code
+    cause = explanation.cause if explanation.known else f"{explanation.title}. {explanation.cause}".strip(". ")
+    return Finding(
+        status, f"{lead}: {meaning}.",
+        details="\n".join(part for part in (details, f"Cause: {cause}") if part),
+        remediation=explanation.fix, guide_section=explanation.guide_section, reply=str(reply),
+        transcript=transcript, facts={"reply_code": reply.code, "knowledge_entry": explanation.entry_id,
+                                      **(facts or {})},
+    )

@@ -1,0 +1,101 @@
+"""HTTPS for Entra ID and Graph: our own requests.Session (no environment proxies/CA), a timeout on every call."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from checks.run_state import CheckContext
+from checks.model import RelayConfig
+
+HTTP_RESOURCE = "oauth.http"
+USER_AGENT = "relay-console (SMTP relay troubleshooting)"
+
+
+class _TrustAdapter(HTTPAdapter):
+    """An adapter verifying with the system store plus the run's extra CA file."""
+
+    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+        self._ssl_context = ssl_context
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._ssl_context
+        super().init_poolmanager(*args, **kwargs)
+
+
+def build_session(ca_file: Path | str | None = None) -> requests.Session:
+    """A Session that ignores REQUESTS_CA_BUNDLE/proxies and trusts the system store (+ `ca_file`)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["User-Agent"] = USER_AGENT
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=str(ca_file))
+    session.mount("https://", _TrustAdapter(context))
+    return session
+
+
+class TimedHttp:
+    """What MSAL and our Graph calls use: get/post on a Session with a default timeout on every request."""
+
+    def __init__(self, session: requests.Session, timeout: Callable[[], float], *, owns_session: bool) -> None:
+        self.session = session
+        self._timeout = timeout
+        self._owns = owns_session
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout())
+        kwargs.setdefault("allow_redirects", False)
+        return self.session.request(method, url, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", url, **kwargs)
+
+    def close(self) -> None:
+        if self._owns:
+            self.session.close()
+
+
+def http_for_config(
+    config: RelayConfig, *, session: requests.Session | None = None, timeout: float | None = None
+) -> TimedHttp:
+    """A TimedHttp outside a run (the sign-in flows): the given session, or a new one from `config`."""
+    seconds = timeout if timeout is not None else config.timeout
+    if session is not None:
+        return TimedHttp(session, lambda: seconds, owns_session=False)
+    return TimedHttp(build_session(config.ca_file), lambda: seconds, owns_session=True)
+
+
+def http_for(ctx: CheckContext) -> TimedHttp:
+    """The run's TimedHttp (created once, closed with the run); uses ctx.deps.http_session when injected."""
+
+    def make() -> TimedHttp:
+        injected = ctx.deps.http_session
+        if injected is not None:
+            return TimedHttp(injected, ctx.step_timeout, owns_session=False)
+        return TimedHttp(build_session(ctx.config.ca_file), ctx.step_timeout, owns_session=True)
+
+    return ctx.resource(HTTP_RESOURCE, make)
+
+
+def network_problem(exc: requests.RequestException, url: str) -> tuple[str, str]:
+    """(summary, remediation) for a failed HTTPS request, without echoing anything secret."""
+    host = requests.utils.urlparse(url).hostname or url
+    if isinstance(exc, requests.exceptions.SSLError):
+        return (f"The HTTPS certificate of {host} is not trusted.",
+                "A TLS-inspecting proxy or a private endpoint is replacing the certificate: give its CA with "
+                "--ca-file (ca_file), or let this host reach Microsoft without inspection.")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return (f"{host} did not answer in time.",
+                "Allow outbound HTTPS (443) to the Microsoft login and Graph hosts, or raise the timeout.")
+    return (f"Could not connect to {host} over HTTPS.",
+            "Check DNS, the firewall (outbound 443) and any proxy between this machine and Microsoft.")

@@ -1,0 +1,229 @@
+"""Reports of a run: rows, CSV / JSON / Markdown for people, tickets and spreadsheets.
+
+CSV decisions (public contract, DESIGN.md): UTF-8 without BOM (pass ``bom=True`` for Excel), a header row,
+RFC 4180 quoting (QUOTE_MINIMAL) with CRLF line ends, times as ISO 8601 to the second. A text cell starting
+with ``= + - @``, TAB or CR (or an apostrophe followed by one of those) gets one leading apostrophe so a
+spreadsheet shows it as text instead of running it; ``report_import.read_report`` removes exactly that
+apostrophe again.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+from typing import IO, Any
+
+from checks.model import CheckResult, RunReport, Status, Verdict
+
+REPORT_COLUMNS = (
+    "run_id", "started_at", "profile", "host", "port", "sender", "check_id", "title", "status", "summary",
+    "details", "remediation", "guide_section", "duration_ms",
+)
+NUMERIC_COLUMNS = ("port", "duration_ms")
+FORMATS = ("table", "json", "csv", "markdown")
+CSV_LINE_END = "\r\n"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+MARKDOWN_ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️", Status.ERROR: "💥"}
+
+_CONTROL_EXCEPT_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+# ----------------------------------------------------------------------------------------------- rows
+
+
+def verdict_line(report: RunReport) -> str:
+    """'Ready for go-live' (with warnings counted), 'N problems to fix', or 'Not proven yet: N checks ...'."""
+    problems, skipped = len(report.problems), len(report.skipped)
+    if problems:
+        return f"{problems} problem{'s' if problems != 1 else ''} to fix"
+    if skipped:
+        return f"Not proven yet: {skipped} check{'s' if skipped != 1 else ''} could not run"
+    warnings = len(report.warnings)
+    suffix = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
+    return f"Ready for go-live{suffix}"
+
+
+def _iso(moment: dt.datetime, *, timespec: str = "auto") -> str:
+    return moment.isoformat(timespec=timespec)
+
+
+def rows(report: RunReport) -> list[dict[str, Any]]:
+    """One plain dict per result with exactly REPORT_COLUMNS (values as they are, not neutralised)."""
+    started = _iso(report.started_at, timespec="seconds")
+    return [
+        {
+            "run_id": report.run_id, "started_at": started, "profile": report.profile, "host": report.host,
+            "port": int(report.port), "sender": report.sender, "check_id": str(result.check_id),
+            "title": result.title, "status": str(result.status), "summary": result.summary,
+            "details": result.details, "remediation": result.remediation,
+            "guide_section": str(result.guide_section), "duration_ms": int(result.duration_ms),
+        }
+        for result in report.results
+    ]
+
+
+def to_dataframe(report: RunReport):
+    """The results as a pandas DataFrame with REPORT_COLUMNS (pandas is imported only here)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows(report), columns=list(REPORT_COLUMNS))
+    return frame.astype({"port": "int64", "duration_ms": "int64"})
+
+
+def neutralise(cell: str) -> str:
+    """Prefix an apostrophe to a cell a spreadsheet would run as a formula (reversible by `restore`)."""
+    if not cell:
+        return cell
+    body = cell.lstrip("'")
+    if cell[0] in FORMULA_TRIGGERS or (cell[0] == "'" and body[:1] in FORMULA_TRIGGERS and body):
+        return "'" + cell
+    return cell
+
+
+def restore(cell: str) -> str:
+    """Undo `neutralise`: drop the one apostrophe we put in front of a formula-like cell."""
+    if cell.startswith("'"):
+        body = cell[1:].lstrip("'")
+        if body[:1] in FORMULA_TRIGGERS and body:
+            return cell[1:]
+    return cell
+
+
+def to_csv(report: RunReport, *, bom: bool = False) -> str:
+    """The CSV report (REPORT_COLUMNS, header, RFC 4180 quoting, CRLF, formula cells neutralised)."""
+    frame = to_dataframe(report)
+    for column in REPORT_COLUMNS:
+        if column not in NUMERIC_COLUMNS:
+            frame[column] = frame[column].astype(str).map(neutralise)
+    text = frame.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator=CSV_LINE_END)
+    return ("\ufeff" + text) if bom else text
+
+
+def run_summary(report: RunReport) -> dict[str, Any]:
+    """The report's "run" object (JSON contract)."""
+    return {
+        "id": report.run_id, "started_at": _iso(report.started_at), "finished_at": _iso(report.finished_at),
+        "tool_version": report.tool_version, "profile": report.profile, "host": report.host,
+        "port": int(report.port), "security": report.security, "sender": report.sender,
+        "verdict": str(report.verdict),
+    }
+
+
+def result_dict(result: CheckResult) -> dict[str, Any]:
+    """One entry of the report's "results" list; reply and transcript were masked by the engine."""
+    return {
+        "check_id": str(result.check_id), "title": result.title, "status": str(result.status),
+        "summary": result.summary, "details": result.details, "remediation": result.remediation,
+        "guide_section": str(result.guide_section), "duration_ms": int(result.duration_ms),
+        "reply": result.reply, "transcript": list(result.transcript),
+    }
+
+
+def to_json(report: RunReport) -> str:
+    """The JSON report: {"run": {...}, "results": [...]} (facts are never included)."""
+    document = {"run": run_summary(report), "results": [result_dict(r) for r in report.results]}
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+# ------------------------------------------------------------------------------------------- markdown
+
+
+def _md_clean(text: str) -> str:
+    text = _CONTROL_EXCEPT_NEWLINE.sub("", str(text).replace("\r\n", "\n").replace("\t", "    "))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: pipes escaped, line breaks as <br>."""
+    cleaned = _md_clean(text).replace("\\", "\\\\").replace("|", "\\|").strip()
+    return cleaned.replace("\r", "").replace("\n", "<br>")
+
+
+def _md_prose(text: str) -> str:
+    return "  \n".join(_md_clean(text).strip().split("\n"))
+
+
+def _md_code(text: str) -> str:
+    body = _CONTROL_EXCEPT_NEWLINE.sub("", str(text).replace("\r\n", "\n")).rstrip("\n")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{body}\n{fence}"
+
+
+def to_markdown(report: RunReport) -> str:
+    """A report to paste into a ticket: verdict header, results table, a section per non-pass result."""
+    icon = {Verdict.READY: "✅", Verdict.INCOMPLETE: "⚠️"}.get(report.verdict, "❌")
+    host = f"{report.host}:{report.port}" + (f" ({report.security})" if report.security else "")
+    lines = [
+        f"## {icon} SMTP relay check: {verdict_line(report)}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Host | {md_cell(host)} |",
+        f"| Profile | {md_cell(report.profile)} |",
+    ]
+    if report.sender:
+        lines.append(f"| Sender | {md_cell(report.sender)} |")
+    lines += [
+        f"| Run | {md_cell(report.run_id)} |",
+        f"| Date | {md_cell(_iso(report.started_at, timespec='seconds'))} |",
+    ]
+    if report.tool_version:
+        lines.append(f"| Tool version | {md_cell(report.tool_version)} |")
+    lines += ["", "| Status | Check | Summary |", "|---|---|---|"]
+    for result in report.results:
+        lines.append(f"| {MARKDOWN_ICONS[result.status]} {result.status} | `{md_cell(str(result.check_id))}` "
+                     f"{md_cell(result.title)} | {md_cell(result.summary)} |")
+    for result in report.results:
+        if result.status == Status.PASS:
+            continue
+        lines += ["", f"### {MARKDOWN_ICONS[result.status]} {result.status}: {_md_clean(result.title)} "
+                      f"(`{result.check_id}`)", "", _md_prose(result.summary)]
+        if result.details:
+            lines += ["", f"**Details:** {_md_prose(result.details)}"]
+        if result.reply:
+            lines += ["", "**Server reply:**", "", _md_code(result.reply)]
+        if result.remediation:
+            lines += ["", f"**Fix:** {_md_prose(result.remediation)}"]
+        if result.guide_section:
+            lines += ["", f"**Setup guide:** {_md_prose(str(result.guide_section))}"]
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------- write
+
+
+def render(report: RunReport, fmt: str, *, verbose: bool = False) -> str:
+    """The report as text in one of FORMATS ('table' is the plain terminal table, without colour)."""
+    if fmt == "json":
+        return to_json(report)
+    if fmt == "csv":
+        return to_csv(report)
+    if fmt == "markdown":
+        return to_markdown(report)
+    if fmt == "table":
+        from checks.report.table import render_table
+
+        return render_table(report, verbose=verbose)
+    raise ValueError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
+
+
+def write_report(report: RunReport, fmt: str, path_or_stream: str | Path | IO[Any], *,
+                 verbose: bool = False) -> None:
+    """Write the report in `fmt` to a file path (UTF-8, line ends kept as rendered) or an open stream."""
+    text = render(report, fmt, verbose=verbose)
+    if isinstance(path_or_stream, (str, Path)):
+        Path(path_or_stream).write_text(text, encoding="utf-8", newline="")
+        return
+    stream = path_or_stream
+    if isinstance(stream, (io.RawIOBase, io.BufferedIOBase)) or "b" in getattr(stream, "mode", ""):
+        stream.write(text.encode("utf-8"))
+    else:
+        stream.write(text)
+    flush = getattr(stream, "flush", None)
+    if callable(flush):
+        flush()

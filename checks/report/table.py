@@ -1,0 +1,181 @@
+"""Terminal output: live progress lines for a run and the final results table, safe against hostile text."""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+from collections.abc import Mapping
+from typing import IO, Any
+
+from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
+
+UNICODE_ICONS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "?"}
+ASCII_ICONS = {Status.PASS: "+", Status.WARN: "!", Status.FAIL: "x", Status.SKIP: "-", Status.ERROR: "?"}
+COLOURS = {Status.PASS: "32", Status.WARN: "33", Status.FAIL: "31", Status.SKIP: "2", Status.ERROR: "35"}
+RUNNING = "…"
+CHECK_ID_WIDTH = max(len(c.value) for c in CheckId)
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: Any) -> str:
+    """Text fit for a terminal: escape sequences and other control characters shown as \\xNN, never executed."""
+    text = str(text).replace("\r\n", "\n").replace("\t", "    ")
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else "", text)
+
+
+def is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (ValueError, OSError):  # closed stream
+        return False
+
+
+def wants_colour(stream: Any, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set or TERM is dumb."""
+    environ = os.environ if environ is None else environ
+    return is_terminal(stream) and "NO_COLOR" not in environ and environ.get("TERM") != "dumb"
+
+
+def supports_unicode(stream: Any) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        "".join(UNICODE_ICONS.values()).encode(encoding) and RUNNING.encode(encoding)
+        return True
+    except (UnicodeEncodeError, LookupError):
+        return False
+
+
+def _paint(text: str, code: str, colour: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if colour else text
+
+
+def status_mark(status: Status, *, unicode: bool = True, colour: bool = False) -> str:
+    """'✓ pass', '✗ fail', ... padded so columns line up."""
+    icon = (UNICODE_ICONS if unicode else ASCII_ICONS)[status]
+    return _paint(f"{icon} {status.value:<5}", COLOURS[status], colour)
+
+
+def duration_text(duration_ms: int) -> str:
+    return f"{duration_ms} ms" if duration_ms < 1000 else f"{duration_ms / 1000:.1f} s"
+
+
+def progress_line(result: CheckResult, *, unicode: bool = True, colour: bool = False) -> str:
+    """'  ✓ dns.host  Relay host name resolves  (12 ms)'."""
+    icon = _paint((UNICODE_ICONS if unicode else ASCII_ICONS)[result.status], COLOURS[result.status], colour)
+    timing = f"  ({duration_text(result.duration_ms)})" if result.status is not Status.SKIP else ""
+    line = f"  {icon} {result.check_id.value:<{CHECK_ID_WIDTH}}  {safe_text(result.title)}{timing}"
+    if result.status != Status.PASS:
+        line += f"\n      {safe_text(result.summary).splitlines()[0] if result.summary else ''}".rstrip()
+    return line
+
+
+class ProgressPrinter:
+    """A runner observer that writes progress to a stream; on a terminal the 'running' line is redrawn in place."""
+
+    def __init__(self, stream: IO[str], *, live: bool | None = None, colour: bool = False,
+                 unicode: bool | None = None) -> None:
+        self.stream = stream
+        self.live = is_terminal(stream) if live is None else live
+        self.colour = colour
+        self.unicode = supports_unicode(stream) if unicode is None else unicode
+        self.running: dict[CheckId, str] = {}
+        self._status_shown = False
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed pipe must not stop the run
+            pass
+
+    def _clear_status(self) -> None:
+        if self._status_shown:
+            self._write("\r\x1b[K")
+            self._status_shown = False
+
+    def _draw_status(self) -> None:
+        if self.live and self.running:
+            names = ", ".join(c.value for c in self.running)
+            mark = RUNNING if self.unicode else "..."
+            self._write(f"  {mark} running: {names}")
+            self._status_shown = True
+
+    def on_plan(self, checks: list[tuple[CheckId, str]]) -> None:
+        count = len(checks)
+        self._write(f"Running {count} check{'s' if count != 1 else ''}...\n")
+
+    def on_start(self, check_id: CheckId, title: str) -> None:
+        self.running[check_id] = title
+        if self.live:
+            self._clear_status()
+            self._draw_status()
+        else:
+            mark = RUNNING if self.unicode else "..."
+            self._write(f"  {mark} {check_id.value:<{CHECK_ID_WIDTH}}  {safe_text(title)}\n")
+
+    def on_finish(self, result: CheckResult) -> None:
+        self.running.pop(result.check_id, None)
+        self._clear_status()
+        self._write(progress_line(result, unicode=self.unicode, colour=self.colour) + "\n")
+        self._draw_status()
+
+    def close(self) -> None:
+        """Remove the transient 'running' line (call when the run is over, also after an error)."""
+        self.running.clear()
+        self._clear_status()
+
+
+def _indent(text: str, prefix: str, width: int | None) -> list[str]:
+    lines = []
+    for raw in safe_text(text).split("\n"):
+        if width and len(prefix) + len(raw) > width:
+            lines.extend(textwrap.wrap(raw, width=max(20, width), initial_indent=prefix, subsequent_indent=prefix,
+                                       break_long_words=False, break_on_hyphens=False) or [prefix.rstrip()])
+        else:
+            lines.append((prefix + raw).rstrip())
+    return lines
+
+
+def render_table(report: RunReport, *, verbose: bool = False, colour: bool = False, unicode: bool = True,
+                 width: int | None = None) -> str:
+    """The run as a terminal table: status, check id, summary; then cause, reply and fix per problem."""
+    from checks.report.export import verdict_line
+
+    security = f" ({safe_text(report.security)})" if report.security else ""
+    out = [f"Relay check of {safe_text(report.host)}:{report.port}{security}, profile {safe_text(report.profile)}"
+           f", run {safe_text(report.run_id)}, {report.started_at.isoformat(timespec='seconds')}", ""]
+    lead = 2 + 7 + 2 + CHECK_ID_WIDTH + 2
+    out.append(f"  {'STATUS':<7}  {'CHECK':<{CHECK_ID_WIDTH}}  SUMMARY")
+    for result in report.results:
+        summary = _indent(result.summary, " " * lead, width) or [""]
+        first = summary[0][lead:] if summary[0].startswith(" " * lead) else summary[0].strip()
+        out.append(f"  {status_mark(result.status, unicode=unicode, colour=colour)}  "
+                   f"{result.check_id.value:<{CHECK_ID_WIDTH}}  {first}".rstrip())
+        out.extend(summary[1:])
+    for result in report.results:
+        shown = result.status in (Status.FAIL, Status.WARN, Status.ERROR) or (verbose and result.transcript)
+        if not shown:
+            continue
+        out += ["", f"{status_mark(result.status, unicode=unicode, colour=colour).rstrip()}  "
+                    f"{result.check_id.value} - {safe_text(result.title)}"]
+        if result.status != Status.PASS:
+            out.extend(_indent(result.summary, "    ", width))
+        if result.reply:
+            out.append("    Server reply:")
+            out.extend(_indent(result.reply, "      ", None))
+        if result.details:
+            out.extend(_indent(result.details, "    ", width))
+        if result.remediation:
+            out.extend(_indent("Fix: " + result.remediation, "    ", width))
+        if result.guide_section:
+            out.extend(_indent(f"Setup guide: {result.guide_section}", "    ", width))
+        if verbose and result.transcript:
+            out.append("    Transcript:")
+            for line in result.transcript:
+                out.extend(_indent(line, "      ", None))
+    verdict = verdict_line(report)
+    code = {Verdict.READY: "32", Verdict.INCOMPLETE: "33"}.get(report.verdict, "31")
+    out += ["", _paint(verdict, code, colour)]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,203 @@
+"""Build a validated RelayConfig from loose values: CLI flags, a TOML file, a form, a batch row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from checks.model import (
+    SECRET_FIELDS,
+    AuthMethod,
+    Cloud,
+    FieldError,
+    InvalidSettings,
+    ProfileId,
+    RelayConfig,
+    Secret,
+    Security,
+    has_control_chars,
+)
+from checks.settings.profiles import M365_HOSTS, profile
+
+# Keys a settings file or batch row may hold (DESIGN.md), plus the extensions this project adds.
+SETTING_KEYS = (
+    "profile", "host", "port", "security", "auth", "username", "sender", "password_env", "ca_file",
+    "nameserver", "connect_to", "timeout", "deadline", "tenant_id", "client_id", "client_secret_env",
+    "secret_expires", "refresh_token_env", "cloud", "login_url", "graph_url", "send_test_to",
+)
+ENV_REFERENCES = {"password_env": "password", "client_secret_env": "client_secret",
+                  "refresh_token_env": "refresh_token"}
+_ENUMS = {"profile": ProfileId, "security": Security, "auth": AuthMethod, "cloud": Cloud}
+
+
+def _choices(enum: type) -> str:
+    return ", ".join(m.value for m in enum)
+
+
+def _text(value: Any) -> str:
+    """str(value), also for the values str() refuses (an integer of more than 4300 digits)."""
+    try:
+        return str(value)
+    except ValueError:
+        return f"<{type(value).__name__} too large to show>"
+
+
+def _ca_file_problem(text: str) -> str | None:
+    """Why `text` cannot be the CA file, or None (model.py's is_file() raises for an overlong path)."""
+    if has_control_chars(text):
+        return "must be a file path without control characters"
+    try:
+        if Path(text).is_file():
+            return None
+    except (OSError, ValueError) as exc:
+        return f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
+    return f"no such file: {text}"
+
+
+def config_from_values(
+    values: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
+) -> RelayConfig:
+    """Profile defaults + `values` -> RelayConfig; every problem is reported at once, by field."""
+    environ = os.environ if environ is None else environ
+    errors: list[FieldError] = []
+    raw = {k: v for k, v in values.items() if v is not None and not (isinstance(v, str) and not v.strip())}
+    unknown = sorted(set(raw) - set(SETTING_KEYS) - set(SECRET_FIELDS) - {"name", "setup"})
+    for key in unknown:
+        errors.append(FieldError(key, f"is not a setting (known: {', '.join(SETTING_KEYS)})"))
+
+    parsed: dict[str, Any] = {}
+    for key, enum in _ENUMS.items():
+        if key in raw:
+            try:
+                parsed[key] = enum(_text(raw[key]).strip().lower())
+            except ValueError:
+                errors.append(FieldError(key, f"must be one of {_choices(enum)} (got {_text(raw[key])[:40]!r})"))
+    preset = profile(parsed.get("profile", ProfileId.CUSTOM))
+    cloud = parsed.get("cloud", Cloud.GLOBAL)
+    default_host = M365_HOSTS[cloud.value] if preset.provider == "microsoft" else preset.host
+    config: dict[str, Any] = {
+        "profile": preset.id,
+        "host": default_host,
+        "port": preset.port,
+        "security": preset.security,
+        "auth": preset.auth,
+    }
+    config.update(parsed)
+    if "security" in parsed and "port" not in raw:
+        config["port"] = 465 if parsed["security"] is Security.TLS else 587
+
+    for key in ("host", "username", "sender", "nameserver", "connect_to", "tenant_id", "client_id",
+                "login_url", "graph_url", "send_test_to"):
+        if key in raw:
+            config[key] = _text(raw[key]).strip()
+    for key, kind, hint in (("port", int, "a whole number from 1 to 65535"),
+                            ("timeout", float, "a number of seconds"), ("deadline", float, "a number of seconds")):
+        if key in raw:
+            try:
+                text = _text(raw[key]).strip()
+                config[key] = int(text) if kind is int else float(text)
+            except (ValueError, OverflowError):
+                errors.append(FieldError(key, f"must be {hint} (got {_text(raw[key])[:40]!r})"))
+    if "ca_file" in raw:
+        ca_file = _text(raw["ca_file"]).strip()
+        problem = _ca_file_problem(ca_file)
+        if problem:
+            errors.append(FieldError("ca_file", problem))
+        else:
+            config["ca_file"] = Path(ca_file)
+    if "secret_expires" in raw:
+        value = raw["secret_expires"]
+        if isinstance(value, dt.datetime):
+            config["secret_expires"] = value.date()
+        elif isinstance(value, dt.date):
+            config["secret_expires"] = value
+        else:
+            try:
+                config["secret_expires"] = dt.date.fromisoformat(_text(value).strip())
+            except ValueError:
+                errors.append(FieldError("secret_expires", "must be a date written YYYY-MM-DD"))
+
+    for key in SECRET_FIELDS:
+        if key in raw:
+            value = raw[key]
+            config[key] = value if isinstance(value, Secret) else Secret(_text(value))
+    for ref_key, secret_key in ENV_REFERENCES.items():
+        if ref_key in raw and secret_key not in config:
+            name = _text(raw[ref_key]).strip()
+            if name not in environ:
+                errors.append(FieldError(ref_key, f"environment variable {name!r} is not set"))
+            else:
+                config[secret_key] = Secret(environ[name])
+
+    if not errors:
+        return RelayConfig(**config)
+    try:  # report the remaining fields' problems too, so the user fixes everything in one go
+        RelayConfig(**config)
+    except InvalidSettings as more:
+        named = {e.field for e in errors}
+        errors.extend(e for e in more.errors if e.field not in named)
+    raise InvalidSettings(errors)
+
+
+MAX_SETTINGS_BYTES = 64 * 1024
+
+
+def parse_toml(data: str | bytes) -> dict[str, Any]:
+    """Settings TOML text -> values; refuses inline secrets (they belong in the environment) and unknown keys."""
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise InvalidSettings([FieldError("config", f"is larger than {MAX_SETTINGS_BYTES // 1024} KiB; "
+                                                    "not a settings file")])
+    try:
+        values = tomllib.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidSettings([FieldError("config", f"is not valid TOML: {exc}")]) from None
+    except (RecursionError, ValueError):  # nested deeper than Python's stack; an integer of over 4300 digits
+        raise InvalidSettings([FieldError("config", "is not a settings file (nested too deeply, or a number "
+                                                    "too large)")]) from None
+    inline = [k for k in SECRET_FIELDS if k in values]
+    if inline:
+        raise InvalidSettings([FieldError(k, f"secrets are not read from files; use {k}_env = \"VAR\"")
+                               for k in inline])
+    unknown = sorted(set(values) - set(SETTING_KEYS) - {"name", "setup"})
+    if unknown:
+        raise InvalidSettings([FieldError("config", f"unknown settings: {', '.join(unknown)}")])
+    return values
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a settings file (see parse_toml)."""
+    try:
+        with open(path, "rb") as handle:  # read at most one byte past the limit: /dev/zero never ends
+            data = handle.read(MAX_SETTINGS_BYTES + 1)
+    except FileNotFoundError:
+        raise InvalidSettings([FieldError("config", f"no such file: {path}")]) from None
+    except IsADirectoryError:
+        raise InvalidSettings([FieldError("config", f"{path} is a folder, not a settings file")]) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InvalidSettings([FieldError("config", f"cannot read {path}: {reason}")]) from None
+    try:
+        return parse_toml(data)
+    except InvalidSettings as exc:
+        raise InvalidSettings([FieldError(e.field, f"{path}: {e.message}" if e.field == "config" else e.message)
+                               for e in exc.errors]) from None
+
+
+def to_toml(config: RelayConfig) -> str:
+    """The settings as a TOML file without any secret (the app's 'save settings')."""
+    lines = []
+    for key, value in config.public_settings().items():
+        if key in ("ehlo_name",):
+            continue
+        if isinstance(value, bool):
+            rendered = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            rendered = repr(value)
+        else:
+            rendered = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        lines.append(f"{key} = {rendered}")
+    return "\n".join(lines) + "\n"

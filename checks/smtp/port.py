@@ -1,0 +1,155 @@
+"""`port`: can we open a TCP connection to the relay, and if not, is it refused, dropped or unreachable."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from checks.run_state import CheckContext
+from checks.knowledge.guide import GuideSection
+from checks.model import CheckId, Finding, Security, Status
+from checks.settings.profiles import profile, provider_of_host
+from checks.redact import redact, secret_values
+from checks.smtp.session import BoundedSMTP
+
+ALTERNATIVE_PROBE_SECONDS = 3.0
+SMTP_RESOURCE = "smtp"
+
+
+@dataclass(frozen=True)
+class Target:
+    address: str
+    port: int
+
+
+def targets(ctx: CheckContext) -> list[Target]:
+    """Where to connect: the --connect-to override, else every address dns.host found (IPv4 first)."""
+    config = ctx.config
+    if config.connect_address:
+        host, port = config.connect_address
+        return [Target(host.strip("[]"), port)]
+    return [Target(a, config.port) for a in ctx.fact(CheckId.DNS_HOST, "addresses", [])]
+
+
+def connect(target: Target, timeout: float) -> socket.socket:
+    family = socket.AF_INET6 if ":" in target.address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((target.address, target.port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def alternative_port(ctx: CheckContext) -> tuple[int, Security] | None:
+    """The port the provider also accepts (Gmail: 465 implicit TLS; Microsoft 365: 25 with STARTTLS)."""
+    config = ctx.config
+    provider = provider_of_host(config.host) or profile(config.profile).provider
+    if provider == "microsoft":
+        return (25, Security.STARTTLS) if config.port != 25 else (587, Security.STARTTLS)
+    if config.port != 465:
+        return 465, Security.TLS
+    return 587, Security.STARTTLS
+
+
+def _probe(address: str, port: int, timeout: float) -> bool:
+    try:
+        connect(Target(address, port), timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def check_port(ctx: CheckContext) -> Finding:
+    config = ctx.config
+    candidates = targets(ctx)
+    if not candidates:
+        return Finding(Status.ERROR, "No address to connect to.", details="dns.host gave no address.")
+    refused = [(t, why) for t in candidates if (why := ctx.deps.policy.address_refusal(t.address))]
+    if refused:
+        return Finding(Status.FAIL, f"Not connecting to {config.host}: {refused[0][1]}.",
+                       remediation="Ask whoever hosts this console to allow this target, or run the console or the "
+                                   "CLI on your own machine.", guide_section=GuideSection.NETWORK.value)
+    failures: list[tuple[Target, OSError]] = []
+    for target in candidates:
+        started = ctx.deps.clock()
+        try:
+            sock = connect(target, ctx.step_timeout())
+        except OSError as exc:
+            failures.append((target, exc))
+            continue
+        latency_ms = (ctx.deps.clock() - started) * 1000
+        conversation = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout,
+                                   clock=ctx.deps.clock, on_secret=ctx.add_secret, mask=run_mask(ctx))
+        conversation.attach(sock, config.host)
+        ctx.set_resource(SMTP_RESOURCE, conversation)
+        via = f" (via --connect-to for {config.host})" if config.connect_to else ""
+        return Finding(
+            Status.PASS, f"Connected to {target.address} port {target.port} in {latency_ms:.0f} ms{via}.",
+            details="\n".join([f"Tried {t.address}:{t.port}: {describe(e)}" for t, e in failures]),
+            facts={"address": target.address, "port": target.port, "latency_ms": round(latency_ms, 1)},
+        )
+    return _unreachable(ctx, failures)
+
+
+def run_mask(ctx: CheckContext) -> Callable[[str], str]:
+    """Masks every secret of the run (settings, tokens, AUTH payloads sent so far) in text from the server."""
+    return lambda text: redact(text, secret_values(ctx.config, ctx.run_secrets()))
+
+
+def waited(ctx: CheckContext) -> str:
+    """'within 10 s', or 'before the run deadline (5 s) ran out' when the deadline cut the wait short."""
+    if ctx.deadline.expired:
+        return f"before the run deadline of {ctx.config.deadline:g} s ran out"
+    return f"within {ctx.config.timeout:g} s"
+
+
+def describe(exc: OSError) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer (timed out)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    return exc.strerror or type(exc).__name__
+
+
+def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> Finding:
+    config = ctx.config
+    target, exc = failures[0]
+    tried = "\n".join(f"{t.address}:{t.port}: {describe(e)}" for t, e in failures)
+    if isinstance(exc, TimeoutError):
+        summary = (f"No answer from {target.address} port {target.port} {waited(ctx)}: "
+                   f"the connection is silently dropped.")
+        cause = (f"A firewall, the hosting provider or the ISP is dropping outbound traffic to port {target.port} "
+                 f"(cloud hosts and some ISPs block outbound SMTP ports), or the server is down.")
+        fix = (f"Allow outbound TCP {target.port} to {config.host} on the firewall / security group, or ask the "
+               f"network or hosting provider to unblock it.")
+    elif isinstance(exc, ConnectionRefusedError):
+        summary = f"Connection refused by {target.address} port {target.port}."
+        cause = ("Nothing listens on that port at that address, or a firewall actively rejects the connection "
+                 "(wrong host or port, or a local mail-filter / antivirus redirect).")
+        guide_host = profile(config.profile).host
+        fix = (f"Check host and port: the guide uses {guide_host} port 587." if guide_host
+               else "Check the host and port with the mail server's administrator (submission is usually 587).")
+    else:
+        summary = f"Cannot reach {target.address} port {target.port}: {describe(exc)}."
+        cause = "This machine has no route to that address (no network, no IPv6 route, or a VPN/proxy in the way)."
+        fix = "Check this machine's network connection and routes, or try from the server that runs the application."
+    if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH) and ":" in target.address:
+        fix += " The address is IPv6: the machine may lack IPv6 connectivity."
+    alternative = alternative_port(ctx)
+    if alternative and not config.connect_to:
+        alt_port, alt_security = alternative
+        probe_timeout = min(ALTERNATIVE_PROBE_SECONDS, ctx.step_timeout())
+        if _probe(target.address, alt_port, probe_timeout):
+            mode = "implicit TLS (security: tls)" if alt_security is Security.TLS else "STARTTLS"
+            fix += (f" Port {alt_port} on the same host answers: the provider also accepts {mode} there, so "
+                    f"setting port {alt_port} with {mode} should work from this network.")
+            tried += f"\nAlternative port {alt_port}: open"
+        else:
+            tried += f"\nAlternative port {alt_port}: also unreachable"
+    return Finding(Status.FAIL, summary, details=f"Cause: {cause}\n{tried}", remediation=fix,
+                   guide_section=GuideSection.NETWORK.value, facts={"port": target.port})

@@ -1,0 +1,279 @@
+"""`tls`: STARTTLS (or implicit TLS) negotiated, TLS 1.2+, and a certificate we really verified."""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import ssl
+from dataclasses import dataclass
+
+from checks.run_state import CheckContext
+from checks.knowledge.replies import finding_for_reply
+from checks.knowledge.guide import GuideSection
+from checks.model import CheckId, Finding, Security, Status
+from checks.smtp.port import Target, connect, run_mask, waited
+from checks.settings.profiles import profile, provider_of_host
+from checks.smtp.greeting import Step, broken_conversation, conversation
+from checks.smtp.session import BoundedSMTP, ProtocolViolation
+from checks.smtp.tls_context import client_context, unverified_context
+
+EXPIRY_WARNING_DAYS = 30
+OLD_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1")
+SSL_CONTEXT_RESOURCE = "ssl_context"
+OLD_PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE",
+                        "VERSION_TOO_LOW")
+UNKNOWN_ISSUER_CODES = (2, 18, 19, 20, 21)  # OpenSSL X509_V_ERR_*: issuer unknown / self-signed / chain incomplete
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    subject: str
+    issuer: str
+    names: tuple[str, ...]
+    not_after: dt.datetime
+
+    def days_left(self, now: dt.datetime) -> int:
+        return (self.not_after - now).days
+
+
+def run_context(ctx: CheckContext) -> ssl.SSLContext:
+    return ctx.resource(SSL_CONTEXT_RESOURCE, lambda: client_context(ctx.config, ctx.deps.ssl_context))
+
+
+def check_tls(ctx: CheckContext) -> Finding:
+    config = ctx.config
+    smtp = conversation(ctx)
+    step = Step(smtp)
+    try:
+        if config.security is Security.STARTTLS:
+            if not smtp.has_extn("starttls"):
+                return _no_starttls(ctx, step)
+            answer = smtp.start_tls(lambda: run_context(ctx))
+            if answer.code != 220:
+                return finding_for_reply(Status.FAIL, "STARTTLS is advertised but refused", answer,
+                                         transcript=step.transcript())
+        else:
+            smtp.wrap(run_context(ctx))
+    except ssl.SSLCertVerificationError as exc:
+        return _certificate_failure(ctx, exc, step)
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError) as exc:
+        if not smtp.handshaking:
+            return broken_conversation(step, exc, waiting_for="STARTTLS reply", ctx=ctx)
+        return _handshake_cut(ctx, step)
+    except ssl.SSLError as exc:
+        return _handshake_failure(ctx, exc, step)
+    except TimeoutError as exc:
+        if not smtp.handshaking:
+            return broken_conversation(step, exc, waiting_for="STARTTLS reply", ctx=ctx)
+        return _handshake_stalled(ctx, step)
+    except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
+        return broken_conversation(step, exc, waiting_for="STARTTLS reply", ctx=ctx)
+    return _negotiated(ctx, smtp, step)
+
+
+def _negotiated(ctx: CheckContext, smtp: BoundedSMTP, step: Step) -> Finding:
+    version, cipher = smtp.sock.version() or "", (smtp.sock.cipher() or ("",))[0]
+    cert = _facts_from_peer(smtp.sock.getpeercert())
+    if ctx.config.security is Security.STARTTLS:
+        try:
+            smtp.ehlo()
+        except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
+            return broken_conversation(step, exc, waiting_for="EHLO reply after STARTTLS", ctx=ctx)
+    days = cert.days_left(ctx.deps.now()) if cert else None
+    facts = {"tls_version": version, "cipher": cipher, "certificate_subject": cert.subject if cert else "",
+             "certificate_issuer": cert.issuer if cert else "", "days_left": days,
+             "capabilities": sorted(k.upper() for k in smtp.esmtp_features)}
+    details = (f"Protocol {version}, cipher {cipher}.\nCertificate: {cert.subject}, issued by {cert.issuer}, "
+               f"valid until {cert.not_after:%Y-%m-%d} ({days} days)." if cert else f"Protocol {version}.")
+    if version in OLD_VERSIONS:
+        return Finding(Status.FAIL, f"TLS negotiated at {version}, below TLS 1.2.", details=details,
+                       remediation="Providers refuse TLS below 1.2 (Microsoft answers 421 4.7.66): update the "
+                                   "application's TLS library or OS.", guide_section=GuideSection.NETWORK.value,
+                       transcript=step.transcript(), facts=facts)
+    if days is not None and days < EXPIRY_WARNING_DAYS:
+        return Finding(Status.WARN, f"TLS {version} works, but the server certificate expires in {days} days.",
+                       details=details, remediation="Renew the server certificate before it expires.",
+                       guide_section=GuideSection.NETWORK.value, transcript=step.transcript(), facts=facts)
+    how = "STARTTLS" if ctx.config.security is Security.STARTTLS else "Implicit TLS"
+    return Finding(Status.PASS, f"{how} negotiated: {version}, certificate valid for {ctx.config.host}.",
+                   details=details, transcript=step.transcript(), facts=facts)
+
+
+def _no_starttls(ctx: CheckContext, step: Step) -> Finding:
+    config = ctx.config
+    provider = provider_of_host(config.host) or profile(config.profile).provider
+    cause = "The server does not offer STARTTLS on this port, so the password would travel in clear text."
+    if provider:
+        cause += (" The real provider always offers it: a firewall's 'SMTP inspection' (e.g. ESMTP fixup) or a "
+                  "proxy in the path is removing it.")
+    fix = ("Turn off SMTP inspection on the firewall for this host, so STARTTLS reaches the application."
+           if provider else "Enable STARTTLS on the server (a certificate and TLS for the submission port), or "
+           "use a port that offers it (587), or implicit TLS on 465.")
+    return Finding(Status.FAIL, f"STARTTLS is not offered on port {config.port}.",
+                   details=f"Cause: {cause}\nEHLO capabilities: "
+                           f"{', '.join(ctx.fact(CheckId.SMTP_GREETING, 'capabilities', []))}",
+                   remediation=fix,
+                   guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+
+
+def _handshake_cut(ctx: CheckContext, step: Step) -> Finding:
+    old = _old_protocol(ctx, step, "The server closed the connection during the TLS 1.2+ handshake.")
+    if old is not None:
+        return old
+    return Finding(Status.FAIL, "The connection was cut in the middle of the TLS handshake.",
+                   details="The server (or something between) closed or reset the connection after TLS began.",
+                   remediation="A firewall's SMTP/TLS inspection, an antivirus mail shield or the server's own TLS "
+                               "setup aborts the handshake: check the server's TLS logs, or try from another "
+                               "network.", guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+
+
+def _handshake_stalled(ctx: CheckContext, step: Step) -> Finding:
+    return Finding(Status.FAIL, f"No TLS handshake {waited(ctx)}: it was never completed.",
+                   details="The server accepted the connection but never finished the TLS handshake (it stalls, "
+                           "answers far too slowly, or is not a TLS service).",
+                   remediation="Check that host, port and security match (587 + STARTTLS or 465 + implicit TLS) "
+                               "and that no proxy holds TLS connections.",
+                   guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+
+
+def _handshake_failure(ctx: CheckContext, exc: ssl.SSLError, step: Step) -> Finding:
+    reason = exc.reason or str(exc)
+    if any(r in reason.upper() for r in OLD_PROTOCOL_REASONS):
+        return Finding(Status.FAIL, "The server offers only TLS older than 1.2.", details=f"OpenSSL: {reason}",
+                       remediation="TLS 1.0/1.1 are refused by current clients and providers: enable TLS 1.2 or 1.3 "
+                                   "on the server.", guide_section=GuideSection.NETWORK.value,
+                       transcript=step.transcript())
+    if "WRONG_VERSION_NUMBER" in reason.upper() and ctx.config.security is Security.TLS:
+        return Finding(Status.FAIL, "The server answered the TLS handshake in plain text: this port uses STARTTLS, "
+                       "not implicit TLS.", details=f"OpenSSL: {reason}",
+                       remediation="Set security to STARTTLS (port 587), or use the server's implicit-TLS port (465).",
+                       guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+    old = _old_protocol(ctx, step, f"OpenSSL: {reason}")
+    if old is not None:
+        return old
+    return Finding(Status.FAIL, "The TLS handshake failed: the other side does not speak TLS correctly.",
+                   details=f"OpenSSL: {reason}", remediation="Check that host, port and security match "
+                   "(587 + STARTTLS or 465 + implicit TLS) and that nothing in between tampers with TLS.",
+                   guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+
+
+def _certificate_failure(ctx: CheckContext, exc: ssl.SSLCertVerificationError, step: Step) -> Finding:
+    config = ctx.config
+    look = second_look(ctx)
+    cert = look.certificate if look else None
+    shown = (f"Certificate: {cert.subject}, names {', '.join(cert.names) or 'none'}, issued by {cert.issuer}, "
+             f"valid until {cert.not_after:%Y-%m-%d}." if cert else "The certificate could not be read a second time.")
+    facts = {"verify_code": exc.verify_code, "certificate_issuer": cert.issuer if cert else ""}
+    provider = provider_of_host(config.host) or profile(config.profile).provider
+    if exc.verify_code == 10:
+        summary = f"The server certificate has expired{f' (on {cert.not_after:%Y-%m-%d})' if cert else ''}."
+        fix = "The server's administrator must renew the certificate; clients will refuse it until then."
+        if provider:
+            fix = ("The real provider's certificate is never expired: something in the path presents an old "
+                   "certificate (a proxy or a stale gateway). Check the network path.")
+    elif exc.verify_code == 62:
+        names = ", ".join(cert.names) if cert else "other names"
+        summary = f"The certificate is not valid for {config.host}: it names {names}."
+        fix = "Use the host name the certificate names, or have the certificate reissued with this name."
+    elif exc.verify_code in UNKNOWN_ISSUER_CODES:
+        issuer = cert.issuer if cert else "an unknown issuer"
+        summary = f"The certificate is issued by an untrusted authority: {issuer}."
+        fix = ("Add the issuing CA with --ca-file if it is your own, or install the server's full certificate "
+               "chain.")
+        if provider:
+            summary = f"TLS is intercepted: the certificate for {config.host} is issued by {issuer}."
+            fix = ("A TLS-inspecting proxy or firewall replaces the provider's certificate. Exempt "
+                   f"{config.host} from TLS inspection, or (if the application supports it) trust the proxy's CA "
+                   "(for this console: --ca-file with the proxy's CA).")
+    else:
+        summary = f"The server certificate failed verification: {exc.verify_message}."
+        fix = "Check the certificate chain the server presents."
+    return Finding(Status.FAIL, summary, details=f"OpenSSL: {exc.verify_message} (code {exc.verify_code})\n{shown}",
+                   remediation=fix, guide_section=GuideSection.NETWORK.value, transcript=step.transcript(),
+                   facts=facts)
+
+
+@dataclass(frozen=True)
+class PeerLook:
+    """What a permissive second handshake saw: the protocol the server agrees to and its certificate."""
+
+    version: str
+    certificate: CertificateFacts | None
+
+
+def second_look(ctx: CheckContext) -> PeerLook | None:
+    """Reconnect with a permissive, never-trusting handshake to say why the real one failed (cert or protocol)."""
+    config = ctx.config
+    address, port = ctx.fact(CheckId.PORT, "address"), ctx.fact(CheckId.PORT, "port")
+    if not address:
+        return None
+    try:
+        smtp = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout, clock=ctx.deps.clock,
+                           on_secret=ctx.add_secret, mask=run_mask(ctx))
+        smtp.attach(connect(Target(address, port), ctx.step_timeout()), config.host)
+        try:
+            if config.security is Security.STARTTLS:
+                smtp.reply()
+                smtp.ehlo()
+                if smtp.start_tls(unverified_context).code != 220:
+                    return None
+            else:
+                smtp.wrap(unverified_context())
+            version, der = smtp.sock.version() or "", smtp.sock.getpeercert(binary_form=True)
+        finally:
+            smtp.goodbye()
+    except (OSError, smtplib.SMTPException, ValueError):
+        return None
+    return PeerLook(version, _facts_from_der(der) if der else None)
+
+
+def _old_protocol(ctx: CheckContext, step: Step, detail: str) -> Finding | None:
+    """The failure explained as 'TLS 1.0/1.1 only' when a permissive second handshake lands there."""
+    look = second_look(ctx)
+    if look is None or look.version not in OLD_VERSIONS:
+        return None
+    return Finding(Status.FAIL, "The server offers only TLS older than 1.2.",
+                   details=f"{detail}\nA second, permissive handshake negotiated {look.version}.",
+                   remediation="TLS 1.0/1.1 are refused by current clients and providers (Microsoft 365 answers "
+                               "421 4.7.66): enable TLS 1.2 or 1.3 on the server or gateway.",
+                   guide_section=GuideSection.NETWORK.value, transcript=step.transcript(),
+                   facts={"tls_version": look.version})
+
+
+def _facts_from_der(der: bytes) -> CertificateFacts | None:
+    from cryptography import x509
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+
+    def name_of(name: x509.Name) -> str:
+        parts = name.get_attributes_for_oid(NameOID.COMMON_NAME) or name.get_attributes_for_oid(
+            NameOID.ORGANIZATION_NAME)
+        return str(parts[0].value) if parts else name.rfc4514_string() or "(no name)"
+
+    try:
+        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        names = tuple(str(n) for n in san.get_values_for_type(x509.DNSName)) + tuple(
+            str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    except x509.ExtensionNotFound:
+        names = ()
+    return CertificateFacts(name_of(cert.subject), name_of(cert.issuer), names, cert.not_valid_after_utc)
+
+
+def _facts_from_peer(peer: dict | None) -> CertificateFacts | None:
+    if not peer:
+        return None
+
+    def first(field: str) -> str:
+        for rdn in peer.get(field, ()):
+            for key, value in rdn:
+                if key in ("commonName", "organizationName"):
+                    return value
+        return ""
+
+    names = tuple(value for kind, value in peer.get("subjectAltName", ()) if kind in ("DNS", "IP Address"))
+    not_after = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(peer["notAfter"]), dt.UTC)
+    return CertificateFacts(first("subject"), first("issuer"), names, not_after)
