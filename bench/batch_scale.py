@@ -39,8 +39,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.05)
     args = parser.parse_args()
 
-    from checks.batch.run import run_batch, run_setup
     from checks.batch.file import BatchSetup
+    from checks.batch.run import run_batch, run_setup
 
     with LabProcess(args.delay, "m365") as lab:
         environ = {"BENCH_LAB_PASSWORD": lab.settings["password"]}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 
-from checks.model import MASK, SECRET_FIELDS, RelayConfig, Secret
+from checks.settings.config import SECRET_FIELDS, RelayConfig
+from checks.settings.secret import MASK, Secret
 
 
 def secret_values(config: RelayConfig, extra: Iterable[str] = ()) -> tuple[str, ...]:

@@ -1,12 +1,26 @@
-"""The ordered checklist: each check's id, title, prerequisites and where its code lives."""
+"""The ordered checklist: each check's id, title, prerequisites and its function."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checks.model import AuthMethod, CheckId, Finding, RelayConfig, Security
+from checks.dns.host import check_host
+from checks.dns.mx import check_mx
+from checks.model import CheckId, Finding
+from checks.oauth.client import check_client
+from checks.oauth.scopes import check_scopes
+from checks.oauth.secret_expiry import check_secret_expiry
+from checks.oauth.tenant import check_tenant
+from checks.oauth.token import check_token
+from checks.settings.check import check_settings
+from checks.settings.config import AuthMethod, RelayConfig, Security
+from checks.smtp.auth import check_auth_mechanisms, check_credentials
+from checks.smtp.greeting import check_greeting
+from checks.smtp.port import check_port
+from checks.smtp.send_test import check_send_test
+from checks.smtp.sender import check_sender
+from checks.smtp.tls import check_tls
 
 CheckFunction = Callable[..., Finding]
 OAUTH = (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP)
@@ -26,14 +40,11 @@ class CheckSpec:
 
     id: CheckId
     title: str
-    target: str  # "module:function", imported on first use so unused checks cost no start-up time
+    function: CheckFunction
     applies: Callable[[RelayConfig], bool] = _always
     requires: Callable[[RelayConfig], tuple[CheckId, ...]] = _none
     after: Callable[[RelayConfig], tuple[CheckId, ...]] = _none
 
-    def function(self) -> CheckFunction:
-        module, _, name = self.target.partition(":")
-        return getattr(importlib.import_module(module), name)
 
 
 def _secure(config: RelayConfig) -> tuple[CheckId, ...]:
@@ -42,43 +53,42 @@ def _secure(config: RelayConfig) -> tuple[CheckId, ...]:
 
 
 CHECKLIST: tuple[CheckSpec, ...] = (
-    CheckSpec(CheckId.SETTINGS, "Settings match the setup guide", "checks.settings.check:check_settings"),
-    CheckSpec(CheckId.DNS_HOST, "Relay host name resolves", "checks.dns.host:check_host"),
-    CheckSpec(CheckId.DNS_MX, "Sender domain's mail provider (MX, SPF)", "checks.dns.host:check_mx",
+    CheckSpec(CheckId.SETTINGS, "Settings match the setup guide", check_settings),
+    CheckSpec(CheckId.DNS_HOST, "Relay host name resolves", check_host),
+    CheckSpec(CheckId.DNS_MX, "Sender domain's mail provider (MX, SPF)", check_mx,
               applies=lambda c: c.sender_domain is not None),
-    CheckSpec(CheckId.PORT, "Port reachable", "checks.smtp.port:check_port",
+    CheckSpec(CheckId.PORT, "Port reachable", check_port,
               requires=lambda c: () if c.connect_to else (CheckId.DNS_HOST,)),
-    CheckSpec(CheckId.SMTP_GREETING, "SMTP greeting and EHLO", "checks.smtp.greeting:check_greeting",
+    CheckSpec(CheckId.SMTP_GREETING, "SMTP greeting and EHLO", check_greeting,
               requires=lambda c: (CheckId.TLS,) if c.security is Security.TLS else (CheckId.PORT,)),
-    CheckSpec(CheckId.TLS, "TLS encryption and certificate", "checks.smtp.tls:check_tls",
+    CheckSpec(CheckId.TLS, "TLS encryption and certificate", check_tls,
               applies=lambda c: c.security is not Security.NONE,
               requires=lambda c: (CheckId.PORT,) if c.security is Security.TLS else (CheckId.SMTP_GREETING,)),
-    CheckSpec(CheckId.AUTH_MECHANISMS, "SMTP AUTH offered", "checks.smtp.greeting:check_auth_mechanisms",
+    CheckSpec(CheckId.AUTH_MECHANISMS, "SMTP AUTH offered", check_auth_mechanisms,
               applies=lambda c: c.auth is not AuthMethod.NONE, requires=_secure),
-    CheckSpec(CheckId.OAUTH_TENANT, "Tenant ID and tenant discovery", "checks.oauth.tenant:check_tenant",
+    CheckSpec(CheckId.OAUTH_TENANT, "Tenant ID and tenant discovery", check_tenant,
               applies=lambda c: c.auth in OAUTH),
-    CheckSpec(CheckId.OAUTH_CLIENT, "Client ID and client secret", "checks.oauth.tenant:check_client",
+    CheckSpec(CheckId.OAUTH_CLIENT, "Client ID and client secret", check_client,
               applies=lambda c: c.auth in OAUTH, requires=lambda c: (CheckId.OAUTH_TENANT,)),
-    CheckSpec(CheckId.OAUTH_SECRET_EXPIRY, "Client secret expiry", "checks.oauth.tenant:check_secret_expiry",
+    CheckSpec(CheckId.OAUTH_SECRET_EXPIRY, "Client secret expiry", check_secret_expiry,
               applies=lambda c: c.auth in OAUTH, after=lambda c: (CheckId.OAUTH_CLIENT,)),
-    CheckSpec(CheckId.OAUTH_TOKEN, "Access token for SMTP", "checks.oauth.tenant:check_token",
+    CheckSpec(CheckId.OAUTH_TOKEN, "Access token for SMTP", check_token,
               applies=lambda c: c.auth in OAUTH, requires=lambda c: (CheckId.OAUTH_CLIENT,)),
-    CheckSpec(CheckId.OAUTH_SCOPES, "Token permissions (scopes)", "checks.oauth.tenant:check_scopes",
+    CheckSpec(CheckId.OAUTH_SCOPES, "Token permissions (scopes)", check_scopes,
               applies=lambda c: c.auth in OAUTH, requires=lambda c: (CheckId.OAUTH_TOKEN,)),
-    CheckSpec(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", "checks.smtp.greeting:check_credentials",
+    CheckSpec(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", check_credentials,
               applies=lambda c: c.auth is not AuthMethod.NONE,
               requires=lambda c: (CheckId.AUTH_MECHANISMS,) + ((CheckId.OAUTH_TOKEN,) if c.auth in OAUTH else ())),
-    CheckSpec(CheckId.SENDER, "Sender address allowed", "checks.smtp.sender:check_sender",
+    CheckSpec(CheckId.SENDER, "Sender address allowed", check_sender,
               applies=lambda c: c.sender_domain is not None,
               requires=lambda c: (CheckId.OAUTH_TOKEN,) if c.auth in OAUTH
               else ((CheckId.AUTH_CREDENTIALS,) if c.auth is not AuthMethod.NONE else _secure(c)),
               after=lambda c: (CheckId.AUTH_CREDENTIALS,) if c.auth in OAUTH else ()),
-    CheckSpec(CheckId.SEND_TEST, "Test message accepted", "checks.smtp.greeting:check_send_test",
+    CheckSpec(CheckId.SEND_TEST, "Test message accepted", check_send_test,
               applies=lambda c: c.send_test_to is not None, requires=lambda c: (CheckId.SENDER,)),
 )
 
 SPECS: dict[CheckId, CheckSpec] = {spec.id: spec for spec in CHECKLIST}
-ORDER: dict[CheckId, int] = {spec.id: index for index, spec in enumerate(CHECKLIST)}
 
 
 def plan(config: RelayConfig, only: tuple[CheckId, ...] | None = None) -> tuple[CheckSpec, ...]:

@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.model import CheckId, CheckResult, RelayConfig, Secret
+from checks.model import CheckId, CheckResult
+from checks.settings.config import RelayConfig
+from checks.settings.secret import Secret
 from checks.target_policy import TargetPolicy
 
 

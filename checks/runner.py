@@ -9,10 +9,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
 from checks import __version__
-from checks.run_state import CheckContext, Deadline, Dependencies
-from checks.model import CheckId, CheckResult, Finding, RelayConfig, RunReport, Status
+from checks.model import CheckId, CheckResult, Finding, RunReport, Status
 from checks.redact import redact, secret_values
 from checks.registry import SPECS, CheckSpec, plan
+from checks.run_state import CheckContext, Deadline, Dependencies
+from checks.settings.config import RelayConfig
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL_CHECKS = 4
@@ -55,7 +56,7 @@ def _stamp(spec: CheckSpec, finding: Finding, duration_ms: int, secrets: tuple[s
 def _run_one(spec: CheckSpec, ctx: CheckContext) -> tuple[Finding, int]:
     started = ctx.deps.clock()
     try:
-        finding = spec.function()(ctx)
+        finding = spec.function(ctx)
     except Exception as exc:  # noqa: BLE001 - a broken check is reported as `error`, never raised
         log.debug("check %s broke", spec.id.value, exc_info=False)
         finding = Finding(Status.ERROR, f"The check itself broke: {type(exc).__name__}: {exc}",

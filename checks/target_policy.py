@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from checks.model import FieldError, InvalidSettings, RelayConfig
+from checks.settings.config import FieldError, InvalidSettings, RelayConfig
 from checks.settings.profiles import GOOGLE_HOSTS, MICROSOFT_HOSTS
 
 ENV_RESTRICT = "RELAY_CONSOLE_RESTRICT_TARGETS"

@@ -10,7 +10,6 @@ from typing import Any
 
 import streamlit as st
 
-from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
 from checks.batch.file import BatchFileError, BatchSetup, load_batch, load_secrets, secrets_environ
 from checks.batch.report import (
     batch_to_csv,
@@ -20,6 +19,7 @@ from checks.batch.report import (
     summary_rows,
     summary_to_csv,
 )
+from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
 from checks.model import Verdict
 
 REPORT_KEY = "batch.report"

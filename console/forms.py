@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.model import SECRET_FIELDS, AuthMethod, FieldError, InvalidSettings, ProfileId, RelayConfig
-from checks.settings.profiles import PROFILES, profile
+from checks.settings.config import SECRET_FIELDS, AuthMethod, FieldError, InvalidSettings, ProfileId, RelayConfig
 from checks.settings.loading import SETTING_KEYS, config_from_values, parse_toml, to_toml
+from checks.settings.profiles import PROFILES, profile
 from checks.target_policy import TargetPolicy
 
 FORM_PREFIX = "form."

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.model import Secret
+from checks.settings.secret import Secret
 
 FLOW_TTL_SECONDS = 10 * 60  # a sign-in left open longer than this must start again
 MAX_PENDING = 200  # bounds memory if someone opens many sign-ins

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.model import CheckId, RelayConfig
+from checks.model import CheckId
 from checks.registry import SPECS
+from checks.settings.config import RelayConfig
 from checks.settings.loading import config_from_values
 
 

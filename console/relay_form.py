@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from checks.model import FieldError
+from checks.settings.config import FieldError
 from console.forms import (
     FieldSpec,
     build_config,

@@ -7,10 +7,11 @@ from typing import Any
 
 import streamlit as st
 
-from checks.run_state import Dependencies
-from checks.model import CheckId, CheckResult, RelayConfig, RunReport, Status
+from checks.model import CheckId, CheckResult, RunReport, Status
 from checks.report.export import to_csv, to_json, to_markdown, verdict_line
+from checks.run_state import Dependencies
 from checks.runner import run_checklist
+from checks.settings.config import RelayConfig
 from checks.target_policy import TargetPolicy
 from console.icons import STATUS_COLOURS, label, word
 from console.run_limit import refuse_run

@@ -6,8 +6,10 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from checks.model import Finding, Status
 from checks.oauth import flows as oauth_flows
-from checks.model import Finding, ProfileId, RelayConfig, Secret, Status
+from checks.settings.config import ProfileId, RelayConfig
+from checks.settings.secret import Secret
 from console.app_secrets import secrets_section
 from console.forms import build_config, errors_by_field, settings_values
 from console.oauth_store import PENDING_FLOWS, FlowStore, SignedIn

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from checks.model import SECRET_FIELDS, Secret
+from checks.settings.config import SECRET_FIELDS
+from checks.settings.secret import Secret
 from console.forms import FORM_KEYS, FORM_PREFIX, form_values_for, preset_values
 
 PROFILE_KEY = FORM_PREFIX + "profile"

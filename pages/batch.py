@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from checks.batch.run import DEFAULT_JOBS, MAX_JOBS
 from checks.batch.file import BatchFileError
+from checks.batch.run import DEFAULT_JOBS, MAX_JOBS
 from console.batch_view import EXAMPLE_CSV, REPORT_KEY, read_inputs, render_batch, run_with_progress
 
 st.title("Batch check")

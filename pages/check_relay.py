@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from checks.model import ProfileId
+from checks.settings.config import ProfileId
 from console.app_secrets import secrets_section
 from console.forms import profile_label
 from console.relay_form import (

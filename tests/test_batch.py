@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from checks.batch.run import BATCH_COLUMNS, SetupState, run_batch
 from checks.batch.file import BatchFileError, BatchSetup, load_batch, load_secrets, secrets_environ
 from checks.batch.report import batch_to_csv, batch_to_json, problem_counts, summary_rows
+from checks.batch.run import BATCH_COLUMNS, SetupState, run_batch
 from checks.cli.main import main
 from checks.model import CheckId, Status, Verdict
 from checks.runner import run_checklist

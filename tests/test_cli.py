@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from checks.cli.main import main
-from checks.run_state import Dependencies
 from checks.report.export import REPORT_COLUMNS
 from checks.report.reader import read_report
+from checks.run_state import Dependencies
 
 ROOT = Path(__file__).resolve().parents[1]
 CANARY = "Canary-Pw-5f2e9d"  # not 16 letters: the settings check warns, it does not fail

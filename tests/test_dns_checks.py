@@ -13,11 +13,12 @@ import dns.rcode
 import dns.resolver
 import pytest
 
-from checks.run_state import CheckContext, Deadline, Dependencies
-from checks.dns.host import check_host, check_mx, mx_provider
+from checks.dns.host import check_host
 from checks.dns.lookup import make_resolver
+from checks.dns.mx import check_mx, mx_provider
 from checks.knowledge.guide import GuideSection
 from checks.model import CheckId, Status
+from checks.run_state import CheckContext, Deadline, Dependencies
 from checks.runner import run_checklist
 from checks.settings.loading import config_from_values
 from lab.dns import LAB_ZONE, Record, RunningDns, start_dns

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checks.cli import main as cli
-from checks.model import SECRET_FIELDS, InvalidSettings, has_control_chars
 from checks.report.export import REPORT_COLUMNS
 from checks.report.reader import ImportedReport, ReportFormatError, read_report
+from checks.settings.config import SECRET_FIELDS, InvalidSettings, has_control_chars
 from checks.settings.loading import ENV_REFERENCES, SETTING_KEYS, config_from_values, load_toml
 from lab.blackhole import closed_port
 

@@ -19,9 +19,9 @@ import pytest
 from checks.model import CheckId, RunReport, Status
 from checks.report.export import FORMULA_TRIGGERS, to_csv, to_json, to_markdown
 from checks.report.reader import read_report
+from checks.report.table import render_table
 from checks.runner import run_checklist
 from checks.settings.loading import config_from_values
-from checks.report.table import render_table
 from lab.blackhole import start_blackhole
 from lab.dns import start_dns
 from lab.hostile import HOSTILE_REPLY, HostileKind, start_hostile

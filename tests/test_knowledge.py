@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from checks.knowledge.guide import GuideSection
 from checks.knowledge.catalog import (
     Explanation,
     Source,
@@ -22,6 +21,7 @@ from checks.knowledge.catalog import (
     render_text,
     to_dict,
 )
+from checks.knowledge.guide import GuideSection
 
 MS_TRAILER = "[SN4PR0601CA0012.namprd06.prod.outlook.com 2026-05-13T10:00:00.000Z 08DC6A2B3C4D5E6F]"
 DEADLINE = "December 2026"

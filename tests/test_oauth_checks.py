@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from checks.run_state import Dependencies
 from checks.model import RunReport, Status
+from checks.run_state import Dependencies
 from checks.runner import run_checklist
 from checks.settings.loading import config_from_values
 from lab.entra import EntraScenario, RunningEntra

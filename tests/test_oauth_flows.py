@@ -9,10 +9,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from checks.run_state import CheckContext, Deadline, Dependencies
 from checks.model import Status
-from checks.oauth.tenant import check_client, check_scopes, check_tenant, check_token, explain_xoauth2_failure
-from checks.oauth.claims import decode_claims
+from checks.oauth.app import SMTP_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
+from checks.oauth.claims import decode_claims, explain_xoauth2_failure
+from checks.oauth.client import check_client
 from checks.oauth.flows import (
     PendingFlows,
     SignInError,
@@ -22,8 +22,11 @@ from checks.oauth.flows import (
     start_auth_code_flow,
     start_device_flow,
 )
+from checks.oauth.scopes import check_scopes
 from checks.oauth.sender import check_graph_sender
-from checks.oauth.token import SMTP_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
+from checks.oauth.tenant import check_tenant
+from checks.oauth.token import check_token
+from checks.run_state import CheckContext, Deadline, Dependencies
 from checks.runner import run_checklist
 from checks.settings.loading import config_from_values
 from lab.entra import EntraScenario, RunningEntra

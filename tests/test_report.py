@@ -10,6 +10,7 @@ import json
 import pytest
 
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
+from checks.report.compare import Change, compare
 from checks.report.export import (
     REPORT_COLUMNS,
     md_cell,
@@ -23,7 +24,6 @@ from checks.report.export import (
     verdict_line,
     write_report,
 )
-from checks.report.compare import Change, compare
 from checks.report.reader import ImportedReport, ReportFormatError, read_report
 from checks.report.table import render_table, safe_text
 

@@ -8,11 +8,11 @@ import pickle
 
 import pytest
 
-from checks.model import Secret
 from checks.report.export import to_csv, to_json, to_markdown
+from checks.report.table import render_table
 from checks.runner import run_checklist
 from checks.settings.loading import config_from_values, to_toml
-from checks.report.table import render_table
+from checks.settings.secret import Secret
 from lab.smtp import Personality, Scenario
 
 CANARY = "Canary-Pw-7f3a9c2e"

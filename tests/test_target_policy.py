@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from checks.run_state import Dependencies
 from checks.model import CheckId, Status
+from checks.run_state import Dependencies
 from checks.runner import run_checklist
 from checks.settings.loading import config_from_values
 from checks.target_policy import TargetPolicy, TargetRefused

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checks.model import (
-    SECRET_FIELDS,
-)
-from checks.settings.loading import ENV_REFERENCES, SETTING_KEYS
 from checks.report.spreadsheet import csv_records, decode_upload
+from checks.settings.config import SECRET_FIELDS
+from checks.settings.loading import ENV_REFERENCES, SETTING_KEYS
 
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 MAX_SETUPS = 10_000

@@ -18,12 +18,7 @@ from checks.batch.run import (
     SetupOutcome,
     SetupState,
 )
-from checks.model import (
-    CheckId,
-    RunReport,
-    Status,
-    Verdict,
-)
+from checks.model import CheckId, RunReport, Status, Verdict
 from checks.report.export import CSV_LINE_END, neutralise, result_dict, rows, run_summary, verdict_line
 
 

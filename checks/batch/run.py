@@ -23,20 +23,12 @@ from typing import Any, Protocol
 
 from checks import __version__
 from checks.batch.file import BatchSetup
-from checks.run_state import Dependencies
-from checks.model import (
-    CheckId,
-    CheckResult,
-    InvalidSettings,
-    ProfileId,
-    RelayConfig,
-    RunReport,
-    Status,
-    Verdict,
-)
+from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
 from checks.redact import redact, secret_values
 from checks.registry import SPECS, plan
 from checks.report.export import REPORT_COLUMNS
+from checks.run_state import Dependencies
+from checks.settings.config import InvalidSettings, ProfileId, RelayConfig
 from checks.settings.loading import ENV_REFERENCES, config_from_values
 
 DEFAULT_JOBS = 32  # setups are different tenants: 32 at once meets the 20x target at 200 setups

@@ -135,9 +135,9 @@ def _main_process() -> bool:
 
 def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
            deps: Any) -> int:
-    from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, run_batch
     from checks.batch.file import BatchFileError, load_batch, load_secrets, secrets_environ
     from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line
+    from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, run_batch
     from checks.redact import redact
     from checks.settings.loading import ENV_REFERENCES
 

@@ -205,7 +205,7 @@ def _invalid(exc: Any, stderr: IO[str]) -> int:
 
 def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: IO[str],
          environ: Mapping[str, str], deps: Any) -> int:
-    from checks.model import InvalidSettings
+    from checks.settings.config import InvalidSettings
     from checks.settings.loading import config_from_values
 
     only = parse_only(args.only) if args.only is not None else None

@@ -14,7 +14,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
-from checks.model import RelayConfig
+from checks.settings.config import RelayConfig
 
 SYSTEM = "system"
 

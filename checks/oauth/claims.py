@@ -9,8 +9,9 @@ from typing import Any
 import jwt
 
 from checks.knowledge.guide import GuideSection
-from checks.model import Finding, Secret, Status
+from checks.model import Finding, Status
 from checks.oauth.endpoints import CLOUDS, EXCHANGE_APP_ID, GRAPH_APP_ID
+from checks.settings.secret import Secret
 
 SHOWN_CLAIMS = ("aud", "scp", "roles", "tid", "upn", "preferred_username", "appid", "azp", "exp")
 EXCHANGE_AUDIENCES = frozenset(

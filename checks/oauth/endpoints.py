@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from checks.model import Cloud, RelayConfig
+from checks.settings.config import Cloud, RelayConfig
 
 # Resource identifiers (the `aud` of a token) are fixed per cloud; the hosts we talk to may be overridden.
 EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"

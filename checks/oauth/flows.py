@@ -12,11 +12,13 @@ from typing import Any
 import msal
 import requests
 
-from checks.model import Finding, RelayConfig, Secret, Status
 from checks.knowledge.aadsts import aadsts_code, explain, server_words
+from checks.model import Finding, Status
 from checks.oauth.claims import decode_claims, user_of
 from checks.oauth.endpoints import endpoints_for
 from checks.oauth.http import TimedHttp, http_for_config, network_problem
+from checks.settings.config import RelayConfig
+from checks.settings.secret import Secret
 
 FLOW_LIFETIME_SECONDS = 600.0
 DEVICE_FLOW_MAX_WAIT_SECONDS = 300.0

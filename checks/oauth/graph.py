@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from checks.model import Secret
 from checks.oauth.endpoints import Endpoints
 from checks.oauth.http import TimedHttp
+from checks.settings.secret import Secret
 
 USER_FIELDS = "mail,userPrincipalName,proxyAddresses,accountEnabled"
 

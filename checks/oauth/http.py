@@ -11,7 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from checks.run_state import CheckContext
-from checks.model import RelayConfig
+from checks.settings.config import RelayConfig
 
 HTTP_RESOURCE = "oauth.http"
 USER_AGENT = "relay-console (SMTP relay troubleshooting)"

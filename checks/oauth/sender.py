@@ -6,14 +6,16 @@ from typing import Any
 
 import requests
 
-from checks.run_state import CheckContext
 from checks.knowledge.guide import GuideSection
-from checks.model import AuthMethod, Finding, Secret, Status
+from checks.model import Finding, Status
+from checks.oauth.app import APP_RESOURCE, GRAPH_TOKEN_RESOURCE, REFRESH_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
 from checks.oauth.claims import decode_claims, roles_of
 from checks.oauth.endpoints import endpoints_for
 from checks.oauth.graph import addresses, find_by_proxy_address, read_user, read_user_purpose
 from checks.oauth.http import http_for
-from checks.oauth.token import APP_RESOURCE, GRAPH_TOKEN_RESOURCE, REFRESH_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
+from checks.run_state import CheckContext
+from checks.settings.config import AuthMethod
+from checks.settings.secret import Secret
 
 GUIDE_RULE = ("Aliases (proxy addresses) and shared mailboxes can't be used to connect through OAuth2. "
               "Please use a primary address.")

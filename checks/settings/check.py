@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from checks.run_state import CheckContext
 from checks.knowledge.guide import GuideSection
-from checks.model import AuthMethod, Finding, ProfileId, RelayConfig, Security, Status
+from checks.model import Finding, Status
+from checks.run_state import CheckContext
+from checks.settings.config import AuthMethod, ProfileId, RelayConfig, Security
 from checks.settings.profiles import M365_HOSTS, SenderRule, profile
 
 BASIC_AUTH_OFF_BY_DEFAULT = dt.date(2026, 12, 31)  # Exchange Team blog, 27 Jan 2026 (PROVIDERS.md section 2)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from checks.model import (
+from checks.settings.config import (
     SECRET_FIELDS,
     AuthMethod,
     Cloud,
@@ -17,11 +17,11 @@ from checks.model import (
     InvalidSettings,
     ProfileId,
     RelayConfig,
-    Secret,
     Security,
     has_control_chars,
 )
 from checks.settings.profiles import M365_HOSTS, profile
+from checks.settings.secret import Secret
 
 # Keys a settings file or batch row may hold (DESIGN.md), plus the extensions this project adds.
 SETTING_KEYS = (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from checks.knowledge.guide import GuideSection
-from checks.model import AuthMethod, ProfileId, Security
+from checks.settings.config import AuthMethod, ProfileId, Security
 
 
 class SenderRule(StrEnum):

@@ -3,46 +3,29 @@
 from __future__ import annotations
 
 import errno
-import socket
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from checks.run_state import CheckContext
 from checks.knowledge.guide import GuideSection
-from checks.model import CheckId, Finding, Security, Status
+from checks.model import Finding, Status
+from checks.run_state import CheckContext
+from checks.settings.config import Security
 from checks.settings.profiles import profile, provider_of_host
-from checks.redact import redact, secret_values
+from checks.smtp.conversation import (
+    SMTP_RESOURCE,
+    Target,
+    connect,
+    run_mask,
+    targets,
+    waited,
+)
 from checks.smtp.session import BoundedSMTP
 
 ALTERNATIVE_PROBE_SECONDS = 3.0
-SMTP_RESOURCE = "smtp"
 
 
-@dataclass(frozen=True)
-class Target:
-    address: str
-    port: int
 
 
-def targets(ctx: CheckContext) -> list[Target]:
-    """Where to connect: the --connect-to override, else every address dns.host found (IPv4 first)."""
-    config = ctx.config
-    if config.connect_address:
-        host, port = config.connect_address
-        return [Target(host.strip("[]"), port)]
-    return [Target(a, config.port) for a in ctx.fact(CheckId.DNS_HOST, "addresses", [])]
 
 
-def connect(target: Target, timeout: float) -> socket.socket:
-    family = socket.AF_INET6 if ":" in target.address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect((target.address, target.port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
 
 
 def alternative_port(ctx: CheckContext) -> tuple[int, Security] | None:
@@ -96,16 +79,8 @@ def check_port(ctx: CheckContext) -> Finding:
     return _unreachable(ctx, failures)
 
 
-def run_mask(ctx: CheckContext) -> Callable[[str], str]:
-    """Masks every secret of the run (settings, tokens, AUTH payloads sent so far) in text from the server."""
-    return lambda text: redact(text, secret_values(ctx.config, ctx.run_secrets()))
 
 
-def waited(ctx: CheckContext) -> str:
-    """'within 10 s', or 'before the run deadline (5 s) ran out' when the deadline cut the wait short."""
-    if ctx.deadline.expired:
-        return f"before the run deadline of {ctx.config.deadline:g} s ran out"
-    return f"within {ctx.config.timeout:g} s"
 
 
 def describe(exc: OSError) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import smtplib
 
-from checks.run_state import CheckContext
 from checks.knowledge.replies import finding_for_reply
-from checks.model import AuthMethod, Finding, Status
-from checks.smtp.greeting import Step, broken_conversation, conversation
+from checks.model import Finding, Status
+from checks.run_state import CheckContext
+from checks.settings.config import AuthMethod
+from checks.smtp.conversation import Step, broken_conversation, conversation
 from checks.smtp.session import ProtocolViolation, SmtpReply
 
 OAUTH = (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP)

@@ -7,13 +7,13 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 
-from checks.run_state import CheckContext
-from checks.knowledge.replies import finding_for_reply
 from checks.knowledge.guide import GuideSection
-from checks.model import CheckId, Finding, Security, Status
-from checks.smtp.port import Target, connect, run_mask, waited
+from checks.knowledge.replies import finding_for_reply
+from checks.model import CheckId, Finding, Status
+from checks.run_state import CheckContext
+from checks.settings.config import Security
 from checks.settings.profiles import profile, provider_of_host
-from checks.smtp.greeting import Step, broken_conversation, conversation
+from checks.smtp.conversation import Step, Target, broken_conversation, connect, conversation, run_mask, waited
 from checks.smtp.session import BoundedSMTP, ProtocolViolation
 from checks.smtp.tls_context import client_context, unverified_context
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 
-from checks.model import RelayConfig
+from checks.settings.config import RelayConfig
 
 
 def client_context(config: RelayConfig, injected: ssl.SSLContext | None = None) -> ssl.SSLContext:

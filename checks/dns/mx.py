@@ -1,0 +1,170 @@
+"""`dns.mx`: who hosts the sender domain's mail (MX) and whether SPF authorises the relay's provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.dns.failures import (
+    FIX_DNS_SERVER,
+    PROVIDER_NAMES,
+    error_text,
+    resolver_for,
+    server_failure_finding,
+    timeout_finding,
+)
+from checks.dns.lookup import (
+    SYSTEM,
+    Lookup,
+    name_text,
+    query_all,
+)
+from checks.knowledge.guide import GuideSection
+from checks.model import Finding, Status
+from checks.run_state import CheckContext
+from checks.settings.config import ProfileId, RelayConfig
+from checks.settings.profiles import profile, provider_of_host
+
+RELAY_HOSTS = {"google": "smtp.gmail.com", "microsoft": "smtp.office365.com"}
+
+
+# What a domain's SPF must include to let the provider's servers send for it (global, GCC High, 21Vianet).
+SPF_INCLUDES = {
+    "google": ("include:_spf.google.com",),
+    "microsoft": ("include:spf.protection.outlook.com", "include:spf.protection.office365.us",
+                  "include:spf.protection.partner.outlook.cn"),
+}
+
+
+GOOGLE_MX_SUFFIXES = (".google.com", ".googlemail.com")
+
+
+MICROSOFT_MX_SUFFIXES = (".mail.protection.outlook.com", ".mail.protection.office365.us",
+                         ".mail.protection.partner.outlook.cn")
+
+
+def mx_provider(exchange: str) -> str:
+    """'google', 'microsoft' or '' for an MX host name."""
+    name = "." + exchange.lower().rstrip(".")
+    if name.endswith(GOOGLE_MX_SUFFIXES):
+        return "google"
+    if name.endswith(MICROSOFT_MX_SUFFIXES):
+        return "microsoft"
+    return ""
+
+
+def relay_provider(config: RelayConfig) -> str:
+    """The relay's provider: from the host name, else from the profile ('' for a custom server)."""
+    return provider_of_host(config.host) or profile(config.profile).provider
+
+
+def _txt(rdata: Any) -> str:
+    return b"".join(rdata.strings).decode("utf-8", errors="replace")
+
+
+def check_mx(ctx: CheckContext) -> Finding:
+    """dns.mx: who receives the sender domain's mail (MX) and whether its SPF lets the relay send for it."""
+    config = ctx.config
+    domain = config.sender_domain
+    if domain is None:
+        return Finding(Status.SKIP, "No sender address: nothing to look up.", guide_section=GuideSection.NETWORK)
+    timeout = ctx.step_timeout()
+    resolver, label = resolver_for(ctx)
+    if resolver is None:
+        return Finding(
+            Status.SKIP, f"Not run: no DNS resolver configuration to look up {domain}'s MX and SPF records.",
+            details="/etc/resolv.conf is missing or names no nameserver; the operating system's resolver cannot "
+                    "answer MX or TXT questions.",
+            remediation="Give a DNS server with --nameserver IP[:PORT].", guide_section=GuideSection.NETWORK,
+            facts={"resolver": SYSTEM, "domain": domain, "mx": [], "provider": "", "spf": ""},
+        )
+    mx, txt = query_all(resolver, [(domain, "MX"), (domain, "TXT")], lifetime=timeout)
+    return _judge_mx(config, domain, label, timeout, mx, txt)
+
+
+def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: Lookup, txt: Lookup) -> Finding:
+    facts: dict[str, Any] = {"resolver": label, "domain": domain, "mx": [], "mx_records": [], "provider": "",
+                             "spf": ""}
+    if mx.nxdomain or txt.nxdomain:
+        return Finding(
+            Status.FAIL, f"The sender domain {domain} does not exist (NXDOMAIN).",
+            details=f"Resolver: {label}. {error_text(mx.error or txt.error)}",
+            remediation=f"Check the sender address's domain ({config.sender or config.username}): receivers reject "
+                        "mail from a domain that does not exist.",
+            guide_section=GuideSection.NETWORK, facts=facts,
+        )
+    if mx.error is not None and txt.error is not None:
+        if mx.timed_out or txt.timed_out:
+            return timeout_finding(f"{domain} (MX/TXT)", label, timeout, domain, **facts)
+        return server_failure_finding(f"{domain} (MX/TXT)", label, mx.error, domain, **facts)
+
+    lines = [f"Resolver: {label}."]
+    problems: list[tuple[str, str]] = []  # (summary sentence, remediation)
+
+    exchanges = sorted(((rdata.preference, name_text(rdata.exchange), ttl) for rdata, ttl in mx.records),
+                       key=lambda item: (item[0], item[1]))
+    null_mx = len(exchanges) == 1 and exchanges[0][1] in ("", ".")
+    facts["mx"] = [] if null_mx else [exchange for _, exchange, _ in exchanges]
+    facts["mx_records"] = [{"preference": p, "exchange": e, "ttl": t} for p, e, t in exchanges]
+    lines += [f"MX {p} {e or '.'} (TTL {t} s)" for p, e, t in exchanges]
+    if mx.error is not None:
+        lines.append(f"MX query failed: {error_text(mx.error)}")
+        problems.append((f"The MX lookup for {domain} failed.", FIX_DNS_SERVER.format(name=domain, server="")))
+    elif not exchanges or null_mx:
+        lines.append("No MX record (null MX: the domain declares it receives no mail)." if null_mx
+                     else "No MX record.")
+        problems.append((f"{domain} has no MX record: receivers may reject mail from a domain that cannot "
+                         "receive mail.",
+                         f"Publish MX records for {domain} (the mail provider's admin console lists them), or send "
+                         "from an address of a domain that receives mail."))
+
+    provider = next((mx_provider(e) for _, e, _ in exchanges if e), "") if not null_mx else ""
+    facts["provider"] = provider
+    if exchanges and not null_mx:
+        lines.append(f"Mail for {domain} is received by "
+                     f"{PROVIDER_NAMES.get(provider, 'another provider or a mail gateway')}.")
+
+    spf_records = [_txt(rdata) for rdata, _ in txt.records if _txt(rdata).lower().startswith("v=spf1")]
+    spf_ttl = next((ttl for rdata, ttl in txt.records if _txt(rdata).lower().startswith("v=spf1")), None)
+    facts["spf"] = spf_records[0] if spf_records else ""
+    relay = relay_provider(config)
+    if txt.error is not None:
+        lines.append(f"TXT (SPF) query failed: {error_text(txt.error)}")
+        problems.append((f"The SPF (TXT) lookup for {domain} failed.", FIX_DNS_SERVER.format(name=domain, server="")))
+    elif not spf_records:
+        lines.append("No SPF record (TXT v=spf1).")
+        include = SPF_INCLUDES[relay][0] if relay else "include:<your mail provider's SPF domain>"
+        problems.append((f"{domain} has no SPF record.",
+                         f"Publish one TXT record for {domain} such as \"v=spf1 {include} -all\" so receivers can "
+                         "verify that the relay may send for the domain."))
+    else:
+        lines += [f"SPF \"{record}\" (TTL {spf_ttl} s)" for record in spf_records]
+        if len(spf_records) > 1:
+            problems.append((f"{domain} has {len(spf_records)} SPF records (only one is allowed: receivers treat "
+                             "this as an SPF error).", "Merge them into one v=spf1 TXT record."))
+        spf_terms = spf_records[0].lower().split()
+        if relay and not any(term in spf_terms for term in SPF_INCLUDES[relay]):
+            include = SPF_INCLUDES[relay][0]
+            problems.append((f"{domain}'s SPF does not include {PROVIDER_NAMES[relay]} ({include}).",
+                             f"Add {include} to the SPF record of {domain} (before the final -all / ~all). If it is "
+                             "already reached through another include:, an SPF checker will confirm it."))
+
+    if relay and provider and relay != provider and config.profile is not ProfileId.CUSTOM:
+        include = SPF_INCLUDES[relay][0]
+        problems.insert(0, (
+            f"The domain's mail is hosted by {PROVIDER_NAMES[provider]} but the relay is {PROVIDER_NAMES[relay]}: "
+            f"messages from this domain sent via {PROVIDER_NAMES[relay]} may fail SPF/DMARC.",
+            f"Either relay through the domain's own provider ({RELAY_HOSTS[provider]}) with a mailbox of that "
+            f"domain, or authorise {PROVIDER_NAMES[relay]} for it: add {include} to the SPF record, set up DKIM "
+            f"for {domain} there, and make sure the sender is a mailbox of the relay's account/tenant.",
+        ))
+
+    if problems:
+        return Finding(
+            Status.WARN, " ".join(summary for summary, _ in problems), details="\n".join(lines),
+            remediation=" ".join(dict.fromkeys(fix for _, fix in problems)),
+            guide_section=GuideSection.NETWORK, facts=facts,
+        )
+    hosted = PROVIDER_NAMES.get(provider, "another provider or a mail gateway")
+    spf_note = " and its SPF allows the relay" if relay else ", SPF present"
+    return Finding(Status.PASS, f"{domain}'s mail is hosted by {hosted}{spf_note}.", details="\n".join(lines),
+                   guide_section=GuideSection.NETWORK, facts=facts)

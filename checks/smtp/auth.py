@@ -1,0 +1,122 @@
+"""`auth.mechanisms` (SMTP AUTH offered with a mechanism this setup needs) and `auth.credentials` (the sign-in itself)."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable
+
+from checks.knowledge.replies import finding_for_reply
+from checks.model import Finding, Status
+from checks.run_state import CheckContext
+from checks.settings.config import AuthMethod, Security
+from checks.settings.profiles import profile, provider_of_host
+from checks.settings.secret import Secret
+from checks.smtp.conversation import (
+    Step,
+    broken_conversation,
+    conversation,
+)
+from checks.smtp.session import BoundedSMTP, ProtocolViolation, SmtpReply
+
+OAUTH_TOKEN_RESOURCE = "oauth.smtp_token"
+
+
+OAUTH_USER_RESOURCE = "oauth.token_user"
+
+
+def needed_mechanisms(method: AuthMethod) -> tuple[str, ...]:
+    if method in (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP):
+        return ("XOAUTH2",)
+    return ("PLAIN", "LOGIN")
+
+
+def check_auth_mechanisms(ctx: CheckContext) -> Finding:
+    config = ctx.config
+    smtp = conversation(ctx)
+    offered = smtp.mechanisms()
+    needed = needed_mechanisms(config.auth)
+    facts = {"mechanisms": list(offered)}
+    if not offered:
+        if config.security is Security.NONE:
+            fix = "Servers advertise AUTH only over TLS: set security to STARTTLS (port 587) as the guide says."
+        elif provider_of_host(config.host) == "microsoft":
+            fix = ("Microsoft 365 always offers AUTH after STARTTLS on smtp.office365.com port 587: check that "
+                   "you reach Microsoft and not a relay or filter in between.")
+        else:
+            fix = "Enable SMTP AUTH (client submission) on this server and port, or use the submission port 587."
+        return Finding(Status.FAIL, "The server offers no SMTP AUTH on this port: sign-in is impossible.",
+                       details=f"EHLO capabilities: {', '.join(sorted(k.upper() for k in smtp.esmtp_features))}",
+                       remediation=fix, guide_section=profile(config.profile).guide_section.value, facts=facts)
+    usable = [m for m in needed if m in offered]
+    if not usable:
+        return Finding(Status.FAIL, f"The server offers AUTH {' '.join(offered)}, but this setup needs "
+                       f"{' or '.join(needed)}.",
+                       remediation=("Use an OAuth2-capable server (smtp.office365.com offers XOAUTH2)."
+                                    if "XOAUTH2" in needed else "Use an authentication method the server offers."),
+                       guide_section=profile(config.profile).guide_section.value, facts=facts)
+    return Finding(Status.PASS, f"SMTP AUTH offered: {' '.join(offered)} ({usable[0]} will be used).", facts=facts)
+
+
+def _xoauth2(user: str, token: Secret) -> Callable[[bytes | None], str]:
+    def respond(challenge: bytes | None = None) -> str:
+        # Gmail answers a failed XOAUTH2 with a 334 JSON challenge; the client must answer with an empty line.
+        return "" if challenge is not None else f"user={user}\x01auth=Bearer {token.reveal()}\x01\x01"
+
+    return respond
+
+
+def _authenticate(ctx: CheckContext, smtp: BoundedSMTP) -> tuple[SmtpReply, str]:
+    config = ctx.config
+    if config.auth in (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP):
+        token = ctx.resource(OAUTH_TOKEN_RESOURCE)
+        user = config.username or ctx.resource(OAUTH_USER_RESOURCE) or config.sender or ""
+        code, message = _auth_or_reply(smtp, "XOAUTH2", _xoauth2(user, token))
+        return SmtpReply(code, message), "XOAUTH2"
+    mechanism = "PLAIN" if "PLAIN" in smtp.mechanisms() else "LOGIN"
+    smtp.user, smtp.password = config.username or "", config.password.reveal() if config.password else ""
+    try:
+        method = smtp.auth_plain if mechanism == "PLAIN" else smtp.auth_login
+        code, message = _auth_or_reply(smtp, mechanism, method)
+    finally:
+        smtp.user = smtp.password = ""
+    return SmtpReply(code, message), mechanism
+
+
+def _auth_or_reply(smtp: BoundedSMTP, mechanism: str, method: Callable) -> tuple[int, str]:
+    try:
+        code, message = smtp.auth(mechanism, method, initial_response_ok=True)
+    except smtplib.SMTPAuthenticationError as exc:
+        code, message = exc.smtp_code, exc.smtp_error
+    return code, message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
+def check_credentials(ctx: CheckContext) -> Finding:
+    config = ctx.config
+    smtp = conversation(ctx)
+    step = Step(smtp)
+    try:
+        reply, mechanism = _authenticate(ctx, smtp)
+    except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
+        return broken_conversation(step, exc, waiting_for="reply to AUTH", ctx=ctx)
+    who = config.username or ctx.resource(OAUTH_USER_RESOURCE) or config.sender
+    if reply.code == 235:
+        return Finding(Status.PASS, f"Signed in as {who} with AUTH {mechanism}.", reply=str(reply),
+                       transcript=step.transcript(), facts={"mechanism": mechanism, "user": who})
+    if config.auth in (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP):
+        decoded = _explain_xoauth2(ctx, reply, step)
+        if decoded is not None:
+            return decoded
+    return finding_for_reply(Status.FAIL, f"Sign-in as {who} refused",
+                             reply, transcript=step.transcript(), facts={"mechanism": mechanism})
+
+
+def _explain_xoauth2(ctx: CheckContext, reply: SmtpReply, step: Step) -> Finding | None:
+    from checks.oauth.claims import decode_claims, explain_xoauth2_failure
+
+    token = ctx.resource(OAUTH_TOKEN_RESOURCE)
+    finding = explain_xoauth2_failure(reply.code, reply.text, decode_claims(token) if token else {})
+    if finding is None:
+        return None
+    return Finding(finding.status, finding.summary, details=finding.details, remediation=finding.remediation,
+                   guide_section=finding.guide_section, reply=str(reply), transcript=step.transcript(),
+                   facts=dict(finding.facts))
