@@ -25,7 +25,8 @@ _PUBLIC = {
     "Verdict": "checks.model", "run_checklist": "checks.runner", "RelayConfig": "checks.settings.config",
     "config_from_values": "checks.settings.loading",
 }
-__all__ = ["__version__", *_PUBLIC]
+__all__ = ["CheckId", "CheckResult", "RelayConfig", "RunReport", "Status", "Verdict", "__version__", "config_from_values",
+           "run_checklist"]
 
 
 def __getattr__(name: str):
