@@ -72,6 +72,29 @@ class CheckId(StrEnum):
 
 
 
+class CommandLanguage(StrEnum):
+    """What a copy-ready command is written in (picks the code block's highlighting)."""
+
+    POWERSHELL = "powershell"
+    SHELL = "shell"
+    POSTFIX = "postfix"
+    PROPERTIES = "properties"
+    PYTHON = "python"
+    JAVASCRIPT = "javascript"
+    CSHARP = "csharp"
+    PHP = "php"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One copy-ready command or setting, with the known values (mailbox, tenant, host) already filled in."""
+
+    language: CommandLanguage
+    code: str
+    title: str = ""
+
+
 @dataclass(frozen=True)
 class Finding:
     """What one check concluded, before the runner stamps it with id, title and duration."""
@@ -84,6 +107,7 @@ class Finding:
     reply: str = ""
     transcript: tuple[str, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    commands: tuple[Command, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +125,7 @@ class CheckResult:
     reply: str = ""
     transcript: tuple[str, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    commands: tuple[Command, ...] = ()
 
     @property
     def ok(self) -> bool:

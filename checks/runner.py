@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from typing import Any, Protocol
 
 from checks import __version__
@@ -50,6 +51,7 @@ def _stamp(spec: CheckSpec, finding: Finding, duration_ms: int, secrets: tuple[s
         details=clean(finding.details), remediation=clean(finding.remediation),
         guide_section=str(finding.guide_section), duration_ms=duration_ms, reply=clean(finding.reply),
         transcript=tuple(clean(line) for line in finding.transcript), facts=dict(finding.facts),
+        commands=tuple(replace(c, code=clean(c.code), title=clean(c.title)) for c in finding.commands),
     )
 
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
+from checks.model import CheckId, CheckResult, Command, CommandLanguage, RunReport, Status, Verdict
 from checks.report.compare import Change, compare
 from checks.report.export import (
     REPORT_COLUMNS,
@@ -236,6 +236,32 @@ def spreadsheet_mangled(report: RunReport) -> bytes:
         writer.writerow(["looked at it"] + cells)
     writer.writerow([""] * (len(order) + 1))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def commands_report() -> RunReport:
+    return make_report(CheckResult(
+        CheckId.AUTH_CREDENTIALS, "SMTP sign-in", Status.FAIL, "SMTP AUTH is off for the tenant.",
+        remediation="Turn SMTP AUTH on for the mailbox.",
+        commands=(Command(CommandLanguage.POWERSHELL,
+                          "Set-CASMailbox -Identity alice@example.com -SmtpClientAuthenticationDisabled $false",
+                          "Exchange Online PowerShell"),
+                  Command(CommandLanguage.POSTFIX, "smtp_tls_security_level = encrypt\n<not | a table>"))))
+
+
+def test_commands_are_code_blocks_in_markdown_and_survive_json():
+    # Given a failed result that carries two copy-ready commands
+    report = commands_report()
+    # When it is exported as Markdown
+    markdown = to_markdown(report)
+    # Then each command is a fenced code block in its language, verbatim, with its title above
+    assert "Exchange Online PowerShell\n\n```powershell\nSet-CASMailbox -Identity alice@example.com " in markdown
+    assert "```postfix\nsmtp_tls_security_level = encrypt\n<not | a table>\n```" in markdown
+    # And the JSON report lists them and reads back the same
+    document = json.loads(to_json(report))
+    assert document["results"][0]["commands"][0] == {
+        "language": "powershell", "title": "Exchange Online PowerShell",
+        "code": "Set-CASMailbox -Identity alice@example.com -SmtpClientAuthenticationDisabled $false"}
+    assert read_report(to_json(report)).results == report.results
 
 
 def test_spreadsheet_round_trip_is_imported():

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import IO, Any
 
-from checks.model import CheckResult, RunReport, Status, Verdict
+from checks.model import CheckResult, Command, RunReport, Status, Verdict
 
 REPORT_COLUMNS = (
     "run_id", "started_at", "profile", "host", "port", "sender", "check_id", "title", "status", "summary",
@@ -120,7 +120,13 @@ def result_dict(result: CheckResult) -> dict[str, Any]:
         "summary": result.summary, "details": result.details, "remediation": result.remediation,
         "guide_section": str(result.guide_section), "duration_ms": int(result.duration_ms),
         "reply": result.reply, "transcript": list(result.transcript),
+        "commands": [command_dict(c) for c in result.commands],
     }
+
+
+def command_dict(command: Command) -> dict[str, str]:
+    """One copy-ready command of a result (JSON contract: language, code, title)."""
+    return {"language": str(command.language), "code": command.code, "title": command.title}
 
 
 def to_json(report: RunReport) -> str:
@@ -147,11 +153,20 @@ def _md_prose(text: str) -> str:
     return "  \n".join(_md_clean(text).strip().split("\n"))
 
 
-def _md_code(text: str) -> str:
+def _md_code(text: str, language: str = "text") -> str:
     body = _CONTROL_EXCEPT_NEWLINE.sub("", str(text).replace("\r\n", "\n")).rstrip("\n")
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{body}\n{fence}"
+    return f"{fence}{language}\n{body}\n{fence}"
+
+
+def md_commands(commands: tuple[Command, ...]) -> list[str]:
+    """Markdown lines for copy-ready commands: each one a fenced code block, its title as a line above."""
+    lines: list[str] = []
+    for command in commands:
+        lines += [""] + ([_md_prose(command.title), ""] if command.title else []) + [
+            _md_code(command.code, str(command.language))]
+    return lines
 
 
 def to_markdown(report: RunReport) -> str:
@@ -189,6 +204,8 @@ def to_markdown(report: RunReport) -> str:
             lines += ["", "**Server reply:**", "", _md_code(result.reply)]
         if result.remediation:
             lines += ["", f"**Fix:** {_md_prose(result.remediation)}"]
+        if result.commands:
+            lines += ["", "**Commands:**", *md_commands(result.commands)]
         if result.guide_section:
             lines += ["", f"**Setup guide:** {_md_prose(str(result.guide_section))}"]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.model import CheckId, CheckResult, RunReport, Status
+from checks.model import CheckId, CheckResult, Command, CommandLanguage, RunReport, Status
 from checks.report.export import REPORT_COLUMNS, restore
 from checks.report.spreadsheet import csv_records, decode_upload
 
@@ -229,8 +229,24 @@ def _read_json(text: str, prefix: str) -> ImportedReport:
             summary=str(entry.get("summary") or ""), details=str(entry.get("details") or ""),
             remediation=str(entry.get("remediation") or ""), guide_section=str(entry.get("guide_section") or ""),
             duration_ms=duration, reply=str(entry.get("reply") or ""),
-            transcript=tuple(str(line) for line in transcript) if isinstance(transcript, list) else ()))
+            transcript=tuple(str(line) for line in transcript) if isinstance(transcript, list) else (),
+            commands=_commands(entry.get("commands"))))
     return _build(run, results, unknown, prefix)
+
+
+def _commands(raw: object) -> tuple[Command, ...]:
+    """The copy-ready commands of a JSON result; entries that are not {language, code} are dropped."""
+    if not isinstance(raw, list):
+        return ()
+    commands = []
+    for item in raw:
+        if isinstance(item, dict) and isinstance(item.get("code"), str):
+            try:
+                language = CommandLanguage(str(item.get("language") or "text"))
+            except ValueError:
+                language = CommandLanguage.TEXT
+            commands.append(Command(language, item["code"], str(item.get("title") or "")))
+    return tuple(commands)
 
 
 def read_report(data: bytes | str, *, name: str = "") -> ImportedReport:
