@@ -20,21 +20,24 @@ class Loaded:
     reports: tuple[RunReport, ...]
     names: tuple[str, ...]
     errors: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what reading a file set aside (e.g. rows with check ids this version lacks)
 
 
 def load_reports(files: Iterable[tuple[str, bytes]]) -> Loaded:
     """Read up to two uploaded reports; a bad file gives a message naming it, never a traceback."""
-    reports, names, errors = [], [], []
+    reports, names, errors, notes = [], [], [], []
     for index, (name, data) in enumerate(files):
         if index >= MAX_FILES:
             errors.append(f"{name}: only two reports can be compared; this one was left out.")
             continue
         try:
-            reports.append(read_report(data, name=name))
+            report = read_report(data, name=name)
+            reports.append(report)
             names.append(name)
+            notes.extend(report.read_notes)
         except ReportFormatError as exc:
             errors.append(str(exc))
-    return Loaded(tuple(reports), tuple(names), tuple(errors))
+    return Loaded(tuple(reports), tuple(names), tuple(errors), tuple(notes))
 
 
 def change_rows(changes: list[Change]) -> list[dict[str, str]]:

@@ -17,7 +17,6 @@ from console.state import ERRORS_KEY, SIGNED_IN_KEY, form_values, load_form
 
 DEFAULT_REDIRECT = "http://localhost:8501/sign_in"
 DEVICE_KEY = "oauth.device_flow"
-NOT_RESTORED = ("password", "client_secret", "refresh_token")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ uploads = st.file_uploader("Report files", type=["csv", "json"], accept_multiple
 loaded = load_reports((f.name, f.getvalue()) for f in uploads or [])
 for error in loaded.errors:
     st.error(error)
+for note in loaded.notes:
+    st.info(note)
 if len(loaded.reports) == 1:
     render_report(loaded.reports[0], key="opened", downloadable=False)
 elif len(loaded.reports) == 2:

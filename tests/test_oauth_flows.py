@@ -14,7 +14,6 @@ from checks.oauth.app import SMTP_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
 from checks.oauth.claims import decode_claims, explain_xoauth2_failure
 from checks.oauth.client import check_client
 from checks.oauth.flows import (
-    PendingFlows,
     SignInError,
     finish_auth_code_flow,
     finish_device_flow,
@@ -29,6 +28,7 @@ from checks.oauth.token import check_token
 from checks.run_state import CheckContext, Deadline, Dependencies
 from checks.runner import run_checklist
 from checks.settings.loading import config_from_values
+from console.oauth_store import FlowStore
 from lab.entra import EntraScenario, RunningEntra
 
 REDIRECT = "http://localhost:8501/"
@@ -60,9 +60,9 @@ def test_auth_code_flow_with_pkce_end_to_end(entra):
     # Given a working app and a console at http://localhost:8501/
     e = entra()
     cfg = config(e, refresh_token=None)
-    store = PendingFlows()
+    store = FlowStore()
     pending = start_auth_code_flow(cfg, redirect_uri=REDIRECT)
-    store.put(pending)
+    store.put(pending.state, pending, settings={}, client_secret=None)
     assert "code_challenge=" in pending.auth_uri and "code_verifier" not in repr(pending)
     # When the browser opens the sign-in page and comes back to the redirect URI
     assert preflight_auth_code_flow(cfg, pending) is None
@@ -70,7 +70,7 @@ def test_auth_code_flow_with_pkce_end_to_end(entra):
     location = answer.headers["Location"]
     assert answer.status_code == 302 and location.startswith(REDIRECT)
     params = dict(parse_qsl(urlsplit(location).query))
-    result = finish_auth_code_flow(cfg, store.take(params["state"]), params)
+    result = finish_auth_code_flow(cfg, store.take(params["state"]).sign_in, params)
     # Then a refresh token for the signed-in user comes back, and it works for a checklist run
     assert result.user == "alice@contoso.example"
     assert "https://outlook.office.com/SMTP.Send" in result.scopes

@@ -212,7 +212,7 @@ def test_csv_round_trip_gives_the_same_results():
     assert back.started_at == STARTED.replace(microsecond=0)
     assert rows(back) == rows(report)
     assert back.verdict is report.verdict
-    assert back.unknown_check_ids == () and back.warnings == ()
+    assert back.unknown_check_ids == () and back.read_notes == ()
 
 
 def test_json_round_trip_keeps_reply_and_transcript():
@@ -344,7 +344,7 @@ def test_unknown_check_ids_are_set_aside_with_a_warning():
     # Then the known rows are kept and the unknown one is counted in a warning
     assert [r.check_id for r in back.results] == [CheckId.SETTINGS, CheckId.AUTH_CREDENTIALS, CheckId.SENDER]
     assert back.unknown_check_ids == ("dns.dkim",)
-    assert "dns.dkim" in back.warnings[0]
+    assert "dns.dkim" in back.read_notes[0]
 
 
 def test_compare_classifies_each_check():
@@ -402,3 +402,16 @@ def test_table_shows_problems_and_escapes_terminal_controls():
     assert "C: EHLO x" in text
     assert text.rstrip().endswith("1 problem to fix")
     assert safe_text("a\u202eb") == "ab"
+
+
+def test_imported_report_with_a_warning_row_counts_the_warning():
+    # Given a saved report whose only non-pass row is a warning
+    report = make_report(
+        CheckResult(CheckId.SETTINGS, "Settings", Status.PASS, "ok"),
+        CheckResult(CheckId.TLS, "TLS", Status.WARN, "certificate expires in 12 days"),
+    )
+    # When it is read back from its CSV
+    back = read_report(to_csv(report))
+    # Then the verdict line counts the warning, as it did for the live run
+    assert [r.check_id for r in back.warnings] == [CheckId.TLS]
+    assert verdict_line(back) == verdict_line(report) == "Ready for go-live (1 warning)"

@@ -56,10 +56,6 @@ class Endpoints:
     graph_base: str
 
     @property
-    def overridden(self) -> bool:
-        return self.login_base != self.cloud.login or self.graph_base != self.cloud.graph
-
-    @property
     def instance_discovery(self) -> bool:
         """MSAL may ask Microsoft's instance discovery only for Microsoft's own login hosts."""
         return (urlsplit(self.login_base).hostname or "") in MICROSOFT_LOGIN_HOSTS
@@ -80,10 +76,6 @@ class Endpoints:
     def exchange_audiences(self) -> frozenset[str]:
         hosts = {self.cloud.exchange_delegated, self.cloud.exchange_app}
         return frozenset(hosts | {h + "/" for h in hosts} | {EXCHANGE_APP_ID})
-
-    @property
-    def graph_audiences(self) -> frozenset[str]:
-        return frozenset({self.cloud.graph, self.cloud.graph + "/", GRAPH_APP_ID})
 
     def authority(self, tenant: str) -> str:
         return f"{self.login_base}/{quote(tenant, safe='')}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -234,25 +233,3 @@ def finish_device_flow(config: RelayConfig, pending: PendingDeviceSignIn, *,
                                   remediation=f"Open {pending.verification_uri}, enter the code and sign in, "
                                               "then try again."))
     return result_from_tokens(response, doing="finishing the device sign-in")
-
-
-class PendingFlows:
-    """A thread-safe, bounded store of pending sign-ins keyed by `state` (a redirect starts a new UI session)."""
-
-    def __init__(self, max_items: int = 100) -> None:
-        self._items: dict[str, PendingSignIn] = {}
-        self._lock = threading.Lock()
-        self._max = max_items
-
-    def put(self, pending: PendingSignIn) -> None:
-        with self._lock:
-            self._items = {k: v for k, v in self._items.items() if not v.expired}
-            while len(self._items) >= self._max:
-                self._items.pop(next(iter(self._items)))
-            self._items[pending.state] = pending
-
-    def take(self, state: str) -> PendingSignIn | None:
-        """The pending sign-in for `state`, removed from the store (single use), or None."""
-        with self._lock:
-            pending = self._items.pop(state, None)
-        return pending if pending is not None and not pending.expired else None

@@ -34,7 +34,7 @@ class ImportedReport(RunReport):
     """A report read back from a file; rows with check ids this version does not know are set aside."""
 
     unknown_check_ids: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    read_notes: tuple[str, ...] = ()  # what reading the file set aside; not `warnings`, which are WARN results
 
 
 def _decode(data: bytes | str, prefix: str) -> str:
@@ -87,13 +87,13 @@ def _parse_status(text: str) -> Status:
 
 
 def _build(run: Mapping[str, Any], results: list[CheckResult], unknown: list[str], where: str) -> ImportedReport:
-    warnings = ()
+    notes: tuple[str, ...] = ()
     if unknown:
         distinct = sorted(set(unknown))
-        warnings = (f"{where}{len(unknown)} result(s) with check ids this version does not know were left out: "
+        notes = (f"{where}{len(unknown)} result(s) with check ids this version does not know were left out: "
                     f"{', '.join(distinct)}",)
     results.sort(key=lambda r: _CHECK_ORDER[r.check_id])
-    return ImportedReport(results=tuple(results), unknown_check_ids=tuple(unknown), warnings=warnings, **run)
+    return ImportedReport(results=tuple(results), unknown_check_ids=tuple(unknown), read_notes=notes, **run)
 
 
 
