@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PACKAGES=(postfix dovecot-core dnsmasq-base socat)
+PACKAGES=(postfix dovecot-core dnsmasq-base socat postgresql)  # postgresql: the history tests (tests/postgres_server.py)
 started=$(date +%s)
 
 if [[ $(id -u) -ne 0 ]]; then

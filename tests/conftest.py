@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -86,3 +88,40 @@ def lab_config(lab_settings: Callable[..., dict[str, Any]]) -> Callable[..., Any
         return config_from_values(lab_settings(server, **overrides))
 
     return config
+
+
+# --------------------------------------------------------------------------------------------------- history
+
+
+@pytest.fixture(scope="session", autouse=True)
+def history_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Runs the console or the CLI save during the tests go to a throwaway SQLite file, never the user's folder."""
+    path = tmp_path_factory.mktemp("history") / "history.sqlite3"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RELAY_CONSOLE_DB", f"sqlite:///{path}")
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server of our own in a temporary folder (skipped where Debian's postgresql is missing)."""
+    import postgres_server
+
+    reason = postgres_server.missing()
+    if reason:
+        if os.environ.get("REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = postgres_server.start()
+    yield server
+    postgres_server.stop(server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """An empty history database: an SQLite file, and a fresh database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")

@@ -129,9 +129,11 @@ def command_dict(command: Command) -> dict[str, str]:
     return {"language": str(command.language), "code": command.code, "title": command.title}
 
 
-def to_json(report: RunReport) -> str:
-    """The JSON report: {"run": {...}, "results": [...]} (facts are never included)."""
+def to_json(report: RunReport, *, compact: bool = False) -> str:
+    """The JSON report: {"run": {...}, "results": [...]} (facts are never included); `compact`: one line."""
     document = {"run": run_summary(report), "results": [result_dict(r) for r in report.results]}
+    if compact:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -109,18 +109,19 @@ def _basic_auth_deadline(config: RelayConfig, today: dt.date) -> list[Observatio
 
 def check_settings(ctx: CheckContext) -> Finding:
     config = ctx.config
-    observations = (_host(config) + _port_and_security(config) + _addresses(config) + _app_password(config)
-                    + _basic_auth_deadline(config, ctx.deps.now().date()))
+    deadline = _basic_auth_deadline(config, ctx.deps.now().date())
+    facts = {"basic_auth_off": BASIC_AUTH_OFF_BY_DEFAULT.isoformat()} if deadline else {}
+    observations = _host(config) + _port_and_security(config) + _addresses(config) + _app_password(config) + deadline
     if not observations:
-        return Finding(Status.PASS, "Settings are complete.")
+        return Finding(Status.PASS, "Settings are complete.", facts=facts)
     worst = max((o.status for o in observations), key=RANK.__getitem__)
     marks = {Status.PASS: "ok", Status.WARN: "warning", Status.FAIL: "wrong"}
     details = "\n".join(f"[{marks[o.status]}] {o.text}" for o in observations)
     problems = [o for o in observations if o.status is not Status.PASS]
     if not problems:
-        return Finding(Status.PASS, "Settings match the setup guide.", details=details)
+        return Finding(Status.PASS, "Settings match the setup guide.", details=details, facts=facts)
     summary = problems[0].text if len(problems) == 1 else f"{len(problems)} settings differ from the setup guide."
     section = next((o.section for o in problems if o.section), None)
     return Finding(worst, summary, details=details,
                    remediation="\n".join(o.fix for o in problems if o.fix),
-                   guide_section=section.value if section else "")
+                   guide_section=section.value if section else "", facts=facts)

@@ -82,6 +82,7 @@ def _negotiated(ctx: CheckContext, smtp: BoundedSMTP, step: Step) -> Finding:
     days = cert.days_left(ctx.deps.now()) if cert else None
     facts = {"tls_version": version, "cipher": cipher, "certificate_subject": cert.subject if cert else "",
              "certificate_issuer": cert.issuer if cert else "", "days_left": days,
+             "certificate_not_after": cert.not_after.date().isoformat() if cert else None,
              "capabilities": sorted(k.upper() for k in smtp.esmtp_features)}
     details = (f"Protocol {version}, cipher {cipher}.\nCertificate: {cert.subject}, issued by {cert.issuer}, "
                f"valid until {cert.not_after:%Y-%m-%d} ({days} days)." if cert else f"Protocol {version}.")

@@ -1,0 +1,1 @@
+"""Run history: every run kept in a database (SQLite or PostgreSQL), and the watch that compares runs."""

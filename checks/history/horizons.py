@@ -1,0 +1,109 @@
+"""The go-live horizon: dates that will break a setup that works today, read from a finished run.
+
+- client secret: the expiry date Entra ID reports, else the one entered (oauth.secret_expiry facts);
+- certificate: the server certificate's end date (tls facts);
+- Basic auth: Microsoft's switch-off date, for Microsoft 365 setups that sign in with a password;
+- refresh token: 90 days after the last run that redeemed it (known only from a run's history).
+Each has a warning window; a date inside it is worth an alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import StrEnum
+
+from checks.model import CheckId, RunReport, Status
+
+REFRESH_TOKEN_INACTIVE_DAYS = 90  # Entra ID's default: PROVIDERS.md section 2
+
+
+class Horizon(StrEnum):
+    CLIENT_SECRET = "client_secret"
+    CERTIFICATE = "certificate"
+    BASIC_AUTH = "basic_auth"
+    REFRESH_TOKEN = "refresh_token"
+
+
+WARNING_DAYS: Mapping[Horizon, int] = {
+    Horizon.CLIENT_SECRET: 30,  # the setup guide: renew a month ahead
+    Horizon.CERTIFICATE: 30,
+    Horizon.BASIC_AUTH: 30,
+    Horizon.REFRESH_TOKEN: 30,
+}
+TITLES: Mapping[Horizon, str] = {
+    Horizon.CLIENT_SECRET: "client secret expires",
+    Horizon.CERTIFICATE: "server certificate expires",
+    Horizon.BASIC_AUTH: "Microsoft switches Basic auth off",
+    Horizon.REFRESH_TOKEN: "refresh token expires unless used",
+}
+
+
+def _date(text: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text)[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _client_secret(report: RunReport) -> dt.date | None:
+    result = report.result(CheckId.OAUTH_SECRET_EXPIRY)
+    if result is None:
+        return None
+    dates = [d for d in (_date(result.facts.get("entra_end_date")), _date(result.facts.get("entered"))) if d]
+    return min(dates) if dates else None
+
+
+def _certificate(report: RunReport) -> dt.date | None:
+    result = report.result(CheckId.TLS)
+    if result is None:
+        return None
+    return _date(result.facts.get("certificate_not_after"))
+
+
+def _basic_auth(report: RunReport) -> dt.date | None:
+    result = report.result(CheckId.SETTINGS)
+    return _date(result.facts.get("basic_auth_off")) if result is not None else None
+
+
+def _refresh_token(report: RunReport, previous: Mapping[Horizon, dt.date]) -> dt.date | None:
+    result = report.result(CheckId.OAUTH_TOKEN)
+    if result is None:
+        return None
+    claims = result.facts.get("claims") or {}
+    if result.status is Status.PASS and isinstance(claims, Mapping) and claims.get("scp"):  # delegated: redeemed
+        return report.started_at.date() + dt.timedelta(days=REFRESH_TOKEN_INACTIVE_DAYS)
+    return previous.get(Horizon.REFRESH_TOKEN)
+
+
+def horizons_of(report: RunReport, *, previous: Mapping[Horizon, dt.date] | None = None) -> dict[Horizon, dt.date]:
+    """The horizon dates this run shows; `previous` (the setup's last stored run) carries the refresh token's."""
+    found = {
+        Horizon.CLIENT_SECRET: _client_secret(report),
+        Horizon.CERTIFICATE: _certificate(report),
+        Horizon.BASIC_AUTH: _basic_auth(report),
+        Horizon.REFRESH_TOKEN: _refresh_token(report, previous or {}),
+    }
+    return {kind: when for kind, when in found.items() if when is not None}
+
+
+def days_until(when: dt.date, today: dt.date) -> int:
+    return (when - today).days
+
+
+def in_window(kind: Horizon, when: dt.date, today: dt.date) -> bool:
+    """True when `when` is at most the kind's warning days away (or already past)."""
+    return days_until(when, today) <= WARNING_DAYS[kind]
+
+
+def encode(horizons: Mapping[Horizon, dt.date]) -> dict[str, str]:
+    return {str(kind): when.isoformat() for kind, when in sorted(horizons.items())}
+
+
+def decode(document: Mapping[str, str]) -> dict[Horizon, dt.date]:
+    out = {}
+    for key, value in document.items():
+        when = _date(value)
+        if when is not None and key in Horizon._value2member_map_:
+            out[Horizon(key)] = when
+    return out

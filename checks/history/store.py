@@ -1,0 +1,258 @@
+"""The run store: save finished runs, list them newest first, find a setup's previous run, keep `keep_days`.
+
+SQLite (one file, WAL journal) by default; PostgreSQL through psycopg 3 for a team console whose replicas
+share one history. Every method opens its own short transaction, so one store serves many threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from checks.history import migrations, schema
+from checks.history.location import StoreLocationError, shown, store_url
+from checks.history.records import StoredRun, naive_utc, row_of, stored_run
+from checks.model import RunReport, Verdict
+
+SUMMARY_COLUMNS = tuple(c for c in schema.runs.c if c.name not in ("id", "report"))
+MIN_PREFIX = 6  # a run id may be given by its first 6 or more characters
+IN_CHUNK = 500  # names per IN (...) list
+
+
+class StoreError(RuntimeError):
+    """The history database cannot be opened or used; the message names it without a password."""
+
+
+class RunNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """What `RunStore.runs` lists: each given field narrows the list."""
+
+    name: str = ""  # part of the setup name or label, any case
+    host: str = ""
+    verdict: Verdict | None = None
+    since: dt.datetime | None = None
+    limit: int = 50
+    latest: bool = False  # only the newest run of each setup
+
+
+class RunStore:
+    """The history database (create with `open_store`)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @property
+    def url(self) -> str:
+        return shown(self.engine.url.render_as_string(hide_password=False))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------------------------------- writing
+
+    def save(self, report: RunReport, **options: Any) -> StoredRun:
+        """Save one finished run (options as records.row_of); the setup's previous run carries its horizons."""
+        setup = options.get("setup")
+        from checks.history.records import setup_name
+
+        previous = self.latest_of([setup_name(report, setup)]).get(setup_name(report, setup))
+        return self.save_many([(report, {**options, "previous": previous})])[0]
+
+    def save_many(self, items: Sequence[tuple[RunReport, Mapping[str, Any]]]) -> list[StoredRun]:
+        """Save several runs in one transaction (a batch's chunk): each item is (report, row_of options)."""
+        rows = [row_of(report, **options) for report, options in items]
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(schema.runs.insert(), rows)
+        return [stored_run(row) for row in rows]
+
+    def prune(self, keep_days: int, *, now: dt.datetime | None = None) -> int:
+        """Delete runs older than `keep_days` (0 keeps everything); returns how many went."""
+        if keep_days <= 0:
+            return 0
+        cutoff = naive_utc(now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=keep_days)
+        with self.engine.begin() as connection:
+            gone = connection.execute(schema.runs.delete().where(schema.runs.c.started_at < cutoff)).rowcount
+            connection.execute(schema.alerts.delete().where(schema.alerts.c.created_at < cutoff))
+        return int(gone or 0)
+
+    # ------------------------------------------------------------------------------------------- reading
+
+    def runs(self, query: RunFilter = RunFilter()) -> list[StoredRun]:
+        """Stored runs, newest first, without their reports."""
+        runs = schema.runs
+        statement = sa.select(*SUMMARY_COLUMNS)
+        if query.latest:
+            newest = (sa.select(runs.c.setup, sa.func.max(runs.c.started_at).label("newest"))
+                      .group_by(runs.c.setup).subquery())
+            statement = statement.join(newest, sa.and_(runs.c.setup == newest.c.setup,
+                                                       runs.c.started_at == newest.c.newest))
+        if query.name:
+            pattern = f"%{_escape_like(query.name.strip().lower())}%"
+            statement = statement.where(sa.or_(sa.func.lower(runs.c.setup).like(pattern, escape="\\"),
+                                               sa.func.lower(runs.c.label).like(pattern, escape="\\")))
+        if query.host:
+            statement = statement.where(sa.func.lower(runs.c.host) == query.host.strip().lower())
+        if query.verdict is not None:
+            statement = statement.where(runs.c.verdict == str(query.verdict))
+        if query.since is not None:
+            statement = statement.where(runs.c.started_at >= naive_utc(query.since))
+        statement = statement.order_by(runs.c.started_at.desc(), runs.c.id.desc())
+        if query.limit:
+            statement = statement.limit(query.limit)
+        with self.engine.connect() as connection:
+            return [stored_run(row._mapping) for row in connection.execute(statement)]
+
+    def get(self, run_id: str) -> StoredRun:
+        """One run with its report, by its id or a unique prefix of at least 6 characters."""
+        text = (run_id or "").strip()
+        runs = schema.runs
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(runs).where(runs.c.run_id == text)).all()
+            if not rows and len(text) >= MIN_PREFIX:
+                rows = connection.execute(sa.select(runs).where(
+                    runs.c.run_id.like(f"{_escape_like(text)}%", escape="\\")).limit(2)).all()
+        if len(rows) != 1:
+            why = "is not in the history" if not rows else "matches more than one run: give more characters"
+            raise RunNotFound(f"run {text[:64]!r} {why}")
+        return stored_run(rows[0]._mapping)
+
+    def latest_of(self, setups: Iterable[str], *, before: dt.datetime | None = None) -> dict[str, StoredRun]:
+        """The newest stored run of each named setup (those with none are left out)."""
+        names = list(dict.fromkeys(setups))
+        runs = schema.runs
+        found: dict[str, StoredRun] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(names), IN_CHUNK):
+                chunk = names[start:start + IN_CHUNK]
+                newest = sa.select(runs.c.setup, sa.func.max(runs.c.started_at).label("newest")).where(
+                    runs.c.setup.in_(chunk))
+                if before is not None:
+                    newest = newest.where(runs.c.started_at < naive_utc(before))
+                newest = newest.group_by(runs.c.setup).subquery()
+                statement = sa.select(*SUMMARY_COLUMNS).join(
+                    newest, sa.and_(runs.c.setup == newest.c.setup, runs.c.started_at == newest.c.newest))
+                for row in connection.execute(statement):
+                    found[row.setup] = stored_run(row._mapping)
+        return found
+
+    def timeline(self, query: RunFilter) -> list[StoredRun]:
+        """Runs for a verdict timeline (oldest first), narrowed like `runs`."""
+        return sorted(self.runs(query), key=lambda r: r.started_at)
+
+    # ------------------------------------------------------------------------------------- watch alerts
+
+    def add_alerts(self, alerts: Iterable[Mapping[str, Any]], *, now: dt.datetime | None = None) -> None:
+        """Keep alerts for delivery (each: run_id, setup, kind, payload dict)."""
+        moment = naive_utc(now or dt.datetime.now(dt.UTC))
+        rows = [{"run_id": a["run_id"], "setup": a["setup"][:schema.NAME_LENGTH], "kind": a["kind"],
+                 "created_at": moment, "payload": json.dumps(a["payload"], ensure_ascii=False), "attempts": 0}
+                for a in alerts]
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(schema.alerts.insert(), rows)
+
+    def pending_alerts(self, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
+        """Alerts not yet delivered, oldest first: (alert id, payload)."""
+        alerts = schema.alerts
+        statement = (sa.select(alerts.c.id, alerts.c.payload).where(alerts.c.delivered_at.is_(None))
+                     .order_by(alerts.c.id).limit(limit))
+        with self.engine.connect() as connection:
+            return [(row.id, json.loads(row.payload)) for row in connection.execute(statement)]
+
+    def mark_alerts(self, ids: Sequence[int], *, delivered: bool, now: dt.datetime | None = None) -> None:
+        """Record a delivery attempt for these alerts (delivered or not)."""
+        if not ids:
+            return
+        alerts = schema.alerts
+        values: dict[str, Any] = {"attempts": alerts.c.attempts + 1}
+        if delivered:
+            values["delivered_at"] = naive_utc(now or dt.datetime.now(dt.UTC))
+        with self.engine.begin() as connection:
+            connection.execute(alerts.update().where(alerts.c.id.in_(list(ids))).values(**values))
+
+    # ----------------------------------------------------------------------------------- hosting counter
+
+    def count_and_record(self, counter: str, *, window: dt.timedelta, limit: int,
+                         now: dt.datetime | None = None) -> int | None:
+        """Record one run for `counter` unless `limit` runs were recorded within `window`; returns the count
+        before this run, or None when refused. Shared by every console replica using this database."""
+        counters = schema.run_counters
+        moment = naive_utc(now or dt.datetime.now(dt.UTC))
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(immediate=True)
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": counter})
+                connection.execute(counters.delete().where(counters.c.at < moment - window))
+                used = connection.execute(sa.select(sa.func.count()).where(
+                    counters.c.counter == counter[:schema.NAME_LENGTH], counters.c.at >= moment - window)).scalar()
+                if int(used or 0) >= limit:
+                    return None
+                connection.execute(counters.insert().values(counter=counter[:schema.NAME_LENGTH], at=moment))
+        return int(used or 0)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    from sqlalchemy import event
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if database and database != ":memory:":
+        path = Path(database)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's `begin` below says BEGIN, not pysqlite
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        immediate = connection.get_execution_options().get("immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def open_store(url: str | None = None, *, environ: Mapping[str, str] | None = None) -> RunStore:
+    """Open (creating or upgrading as needed) the history at `url` (see location.store_url)."""
+    resolved = store_url(url, environ=environ)
+    try:
+        if resolved.startswith("sqlite"):
+            engine = _sqlite_engine(resolved)
+        else:
+            engine = sa.create_engine(resolved, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        migrations.upgrade(engine)
+    except migrations.SchemaTooNew as exc:
+        raise StoreError(f"{shown(resolved)}: {exc}") from None
+    except (StoreLocationError, OSError) as exc:
+        raise StoreError(f"cannot open the history at {shown(resolved)}: {exc}") from None
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        raise StoreError(f"cannot open the history at {shown(resolved)}: {reason}") from None
+    except ImportError as exc:
+        raise StoreError(f"cannot open the history at {shown(resolved)}: {exc.name} is not installed") from None
+    return RunStore(engine)
