@@ -18,7 +18,7 @@ class Status(StrEnum):
 
 
 class CheckId(StrEnum):
-    """Public check ids, in checklist order (DESIGN.md contract)."""
+    """Public check ids, in checklist order (docs/design.md contract)."""
 
     SETTINGS = "settings"
     DNS_HOST = "dns.host"

@@ -1,4 +1,4 @@
-"""The knowledge catalog: every provider reply and AADSTS code from PROVIDERS.md, pasted as users paste them."""
+"""The knowledge catalog: every provider reply and AADSTS code from docs/providers.md, pasted as users paste them."""
 
 from __future__ import annotations
 
@@ -462,7 +462,7 @@ def test_every_aadsts_code_is_explained(pasted: object, entry_id: str, phrases: 
 
 
 def test_catalog_covers_every_providers_code() -> None:
-    """Given PROVIDERS.md's tables, then every reply and every AADSTS code (both of a pair) has an entry."""
+    """Given the provider tables, then every reply and every AADSTS code (both of a pair) has an entry."""
     aadsts = {
         90002, 700016, 7000215, 7000222, 7000218, 700025, 50194, 9001023, 65001, 90094, 650056, 650057, 70011,
         700022, 50011, 500113, 50126, 50076, 50079, 53003, 530035, 50053, 50055, 50057, 700082, 70008, 50173,
@@ -489,7 +489,7 @@ def test_every_entry_is_complete_and_points_at_a_guide_section() -> None:
 
 
 def test_paired_codes_share_their_fix() -> None:
-    """Given the pairs of one PROVIDERS.md row, then both entries carry the same fix text."""
+    """Given the pairs of one provider-table row, then both entries carry the same fix text."""
     for first, second in ((65001, 90094), (50194, 9001023), (650056, 650057), (50011, 500113), (700082, 70008)):
         assert explain_aadsts(str(first)).fix == explain_aadsts(str(second)).fix
 

@@ -18,7 +18,7 @@ MICROSOFT_LOGIN_HOSTS = frozenset({
 
 @dataclass(frozen=True)
 class CloudEndpoints:
-    """One national cloud's public endpoints and resource identifiers (PROVIDERS.md section 4)."""
+    """One national cloud's public endpoints and resource identifiers (docs/providers.md)."""
 
     cloud: Cloud
     label: str

@@ -1,6 +1,6 @@
 """Reports of a run: rows, CSV / JSON / Markdown for people, tickets and spreadsheets.
 
-CSV decisions (public contract, DESIGN.md): UTF-8 without BOM (pass ``bom=True`` for Excel), a header row,
+CSV decisions (public contract, docs/design.md): UTF-8 without BOM (pass ``bom=True`` for Excel), a header row,
 RFC 4180 quoting (QUOTE_MINIMAL) with CRLF line ends, times as ISO 8601 to the second. A text cell starting
 with ``= + - @``, TAB or CR (or an apostrophe followed by one of those) gets one leading apostrophe so a
 spreadsheet shows it as text instead of running it; ``report_import.read_report`` removes exactly that

@@ -11,7 +11,7 @@ from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod, ProfileId, RelayConfig, Security
 from checks.settings.profiles import M365_HOSTS, SenderRule, profile
 
-BASIC_AUTH_OFF_BY_DEFAULT = dt.date(2026, 12, 31)  # Exchange Team blog, 27 Jan 2026 (PROVIDERS.md section 2)
+BASIC_AUTH_OFF_BY_DEFAULT = dt.date(2026, 12, 31)  # Exchange Team blog, 27 Jan 2026 (docs/providers.md)
 GOOGLE_CONSUMER_DOMAINS = ("gmail.com", "googlemail.com")
 RANK = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
 

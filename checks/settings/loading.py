@@ -23,7 +23,7 @@ from checks.settings.config import (
 from checks.settings.profiles import M365_HOSTS, profile
 from checks.settings.secret import Secret
 
-# Keys a settings file or batch row may hold (DESIGN.md), plus the extensions this project adds.
+# Keys a settings file or batch row may hold (docs/design.md), plus the extensions this project adds.
 SETTING_KEYS = (
     "profile", "host", "port", "security", "auth", "username", "sender", "password_env", "ca_file",
     "nameserver", "connect_to", "timeout", "deadline", "tenant_id", "client_id", "client_secret_env",

@@ -45,7 +45,7 @@ PROFILES: dict[ProfileId, Profile] = {
     )
 }
 
-# National clouds change the M365 SMTP host (PROVIDERS.md section 4).
+# National clouds change the M365 SMTP host (docs/providers.md).
 M365_HOSTS = {"global": "smtp.office365.com", "usgov": "smtp.office365.us", "china": "smtp.partner.outlook.cn"}
 GOOGLE_HOSTS = frozenset({"smtp.gmail.com"})
 MICROSOFT_HOSTS = frozenset(M365_HOSTS.values()) | {"smtp-legacy.office365.com"}
