@@ -35,41 +35,19 @@ class CheckId(StrEnum):
     AUTH_CREDENTIALS = "auth.credentials"
     SENDER = "sender"
     SEND_TEST = "send.test"
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+    # The admin audit (python -m checks audit, page "Audit a tenant"): an extension of the contract.
+    AUDIT_APP_AUDIENCE = "audit.app_audience"
+    AUDIT_APP_REDIRECT = "audit.app_redirect"
+    AUDIT_APP_PERMISSIONS = "audit.app_permissions"
+    AUDIT_CONSENT = "audit.consent"
+    AUDIT_SECRET = "audit.secret"
+    AUDIT_SECURITY_DEFAULTS = "audit.security_defaults"
+    AUDIT_CONDITIONAL_ACCESS = "audit.conditional_access"
+    AUDIT_SENDER_ACCOUNT = "audit.sender_account"
+    AUDIT_SENDER_LICENSE = "audit.sender_license"
+    AUDIT_SENDER_ADDRESS = "audit.sender_address"
+    AUDIT_SMTP_AUTH = "audit.smtp_auth"
+    AUDIT_AUTH_POLICY = "audit.auth_policy"
 
 
 class CommandLanguage(StrEnum):

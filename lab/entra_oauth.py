@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 from lab.entra_data import (
+    AUDIT_PERMISSIONS,
+    EXCHANGE_APP_ID,
     EXCHANGE_PERMISSIONS,
     EXCHANGE_RESOURCES,
     GRAPH_PERMISSIONS,
@@ -25,6 +27,7 @@ from lab.entra_data import (
 )
 from lab.entra_tokens import TokenSigner, client_info
 
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 RESERVED = frozenset({"openid", "profile", "offline_access", "email"})
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 Reply = tuple[int, dict[str, str], Any]  # status, headers, JSON body (dict) or HTML text (str)
@@ -137,9 +140,15 @@ def _delegated_tokens(state: EntraState, tenant: EntraTenant, app: EntraApp, use
     if "mixed-resources" in behaviour:
         return aad_error("invalid_scope", 700022, "The provided value for the input parameter scope is not valid "
                          "because it contains more than one resource.")
-    family = EXCHANGE_PERMISSIONS if parsed.resource in EXCHANGE_RESOURCES else GRAPH_PERMISSIONS
+    exchange = parsed.resource in EXCHANGE_RESOURCES
+    family = EXCHANGE_PERMISSIONS if exchange else GRAPH_PERMISSIONS
+    consented = app.delegated | (AUDIT_PERMISSIONS if user.is_admin else frozenset())  # an admin consents at sign-in
     granted = sorted(app.delegated & family) if ".default" in parsed.permissions else sorted(parsed.permissions)
-    if "no-consent" in behaviour or not granted or not set(granted) <= app.delegated:
+    blocking = tenant.blocks(user, EXCHANGE_APP_ID if exchange else GRAPH_APP_ID)
+    if blocking is not None:
+        return aad_error("invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access "
+                         f"policy does not allow token issuance. (policy: {blocking})")
+    if "no-consent" in behaviour or not granted or not set(granted) <= consented:
         return aad_error("invalid_grant", 65001, f"The user or administrator has not consented to use the "
                          f"application with ID '{app.client_id}' named '{app.display_name}'. Send an interactive "
                          "authorization request for this user and resource.")
@@ -268,7 +277,7 @@ def authorize(state: EntraState, tenant_name: str, query: dict[str, str]) -> Rep
         return error_page(700016, f"Application with identifier '{query.get('client_id', '')}' was not found in "
                           f"the directory '{tenant.display_name}'.")
     redirect_uri = query.get("redirect_uri", "")
-    if redirect_uri not in app.redirect_uris:
+    if redirect_uri not in app.redirect_uris + app.public_client_redirect_uris:
         return error_page(50011, f"The redirect URI '{redirect_uri}' specified in the request does not match the "
                           f"redirect URIs configured for the application '{app.client_id}'. Make sure the redirect "
                           "URI sent in the request matches one added to your application in the Azure portal.")

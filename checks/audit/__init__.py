@@ -1,0 +1,1 @@
+"""The admin audit: read the tenant's configuration through Graph (and pasted PowerShell) and hold it to the guide."""
