@@ -42,12 +42,14 @@ def _skip_reason(spec: CheckSpec, finished: dict[CheckId, CheckResult], config: 
     return None
 
 
-def _stamp(spec: CheckSpec, finding: Finding, duration_ms: int, secrets: tuple[str, ...]) -> CheckResult:
+def stamp(check_id: CheckId, title: str, finding: Finding, duration_ms: int, secrets: tuple[str, ...]) -> CheckResult:
+    """The report row for `finding`, with every secret of the run masked out of its texts and commands."""
+
     def clean(text: str) -> str:
         return redact(text, secrets)
 
     return CheckResult(
-        check_id=spec.id, title=spec.title, status=finding.status, summary=clean(finding.summary),
+        check_id=check_id, title=title, status=finding.status, summary=clean(finding.summary),
         details=clean(finding.details), remediation=clean(finding.remediation),
         guide_section=str(finding.guide_section), duration_ms=duration_ms, reply=clean(finding.reply),
         transcript=tuple(clean(line) for line in finding.transcript), facts=dict(finding.facts),
@@ -128,7 +130,7 @@ def run_checklist(
             for future in done:
                 spec = running.pop(future)
                 finding, duration_ms = future.result()
-                finish(_stamp(spec, finding, duration_ms, secret_values(config, ctx.run_secrets())))
+                finish(stamp(spec.id, spec.title, finding, duration_ms, secret_values(config, ctx.run_secrets())))
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
         ctx.close()

@@ -12,14 +12,18 @@ _PROMPT = re.compile(r"^(PS\s.*>|>)\s*")
 MAX_INPUT = 200_000  # characters of pasted output we read
 
 
+def quoted(text: str) -> str:
+    """`text` as a PowerShell single-quoted string."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def script_for(sender: str) -> str:
     """A read-only script: three Get- cmdlets with Format-List of what decides SMTP AUTH for `sender`."""
-    quoted = sender.replace("'", "''")
     return "\n".join((
         "# Read-only: shows the settings that decide SMTP AUTH. Nothing is changed.",
         "Connect-ExchangeOnline -ShowBanner:$false",
         f"'{SECTION_MARK}{TRANSPORT}'; Get-TransportConfig | Format-List SmtpClientAuthenticationDisabled",
-        f"'{SECTION_MARK}{MAILBOX}'; Get-CASMailbox -Identity '{quoted}' | Format-List "
+        f"'{SECTION_MARK}{MAILBOX}'; Get-CASMailbox -Identity {quoted(sender)} | Format-List "
         "PrimarySmtpAddress,SmtpClientAuthenticationDisabled",
         f"'{SECTION_MARK}{POLICIES}'; Get-AuthenticationPolicy | Format-List Name,AllowBasicAuthSmtp",
     ))

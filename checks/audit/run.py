@@ -13,11 +13,12 @@ from checks.audit import app_checks, sender_checks, smtp_auth_checks, tenant_che
 from checks.audit.graph_reads import TenantSnapshot, read_tenant
 from checks.audit.powershell import PastedSettings, parse_output
 from checks.audit.request import AuditInput, audit_input
-from checks.model import CheckId, CheckResult, Finding, RunReport, Status
+from checks.model import CheckId, Finding, RunReport, Status
 from checks.oauth.endpoints import endpoints_for
 from checks.oauth.http import TimedHttp, build_session, network_problem
-from checks.redact import redact, secret_values
+from checks.redact import secret_values
 from checks.run_state import Deadline, Dependencies
+from checks.runner import stamp
 from checks.settings.config import RelayConfig
 from checks.settings.secret import Secret
 from checks.target_policy import TargetPolicy
@@ -99,10 +100,7 @@ def run_audit(config: RelayConfig, token: Secret, *, app_callback: str = "", pow
     for check_id, title, judge, needs_graph in AUDIT_CHECKS:
         clock = deps.clock()
         finding = network if needs_graph and network is not None else judge(snapshot, pasted, request, deps)
-        results.append(CheckResult(
-            check_id, title, finding.status, redact(finding.summary, secrets), redact(finding.details, secrets),
-            redact(finding.remediation, secrets), str(finding.guide_section), int((deps.clock() - clock) * 1000),
-            facts=dict(finding.facts)))
+        results.append(stamp(check_id, title, finding, int((deps.clock() - clock) * 1000), secrets))
     return RunReport(run_id=uuid.uuid4().hex[:12], started_at=started_at, finished_at=deps.now(),
                      tool_version=__version__, profile=config.profile.value, host=config.host, port=config.port,
                      security=config.security.value, sender=request.sender, results=tuple(results))
