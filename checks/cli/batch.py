@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 from checks.cli.main import EXIT_OK, EXIT_PROBLEMS, UsageError, check_output_path, parse_only
@@ -36,6 +37,9 @@ def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
                        help="table: one summary line per setup; csv / json: every check of every setup")
     batch.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
+    from checks.cli.main import add_save_options
+
+    add_save_options(batch, named=False)
 
 
 class BatchProgress:
@@ -127,26 +131,48 @@ def _with_base64(values: Sequence[str]) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def _run_or_save(inputs: BatchInputs, store: Any, **options: Any) -> Any:
+    """run_batch, or (with --save) the same batch with each finished setup saved in the history."""
+    from checks.batch.run import run_batch
+
+    if store is None:
+        return run_batch(inputs.setups, jobs=inputs.jobs, environ=inputs.lookup, **options)
+    from checks.history.records import Source, current_user
+    from checks.history.saving import save_batch
+
+    try:
+        batch, _, _ = save_batch(store, inputs.setups, source=Source.BATCH, user=current_user(),
+                                 hide=inputs.hidden, jobs=inputs.jobs, environ=inputs.lookup, **options)
+    finally:
+        store.close()
+    return batch
+
+
 def _main_process() -> bool:
     """True when this is `python -m checks` itself (not a test or a notebook calling main())."""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     return getattr(spec, "name", "") == "checks.__main__"
 
 
-def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
-           deps: Any) -> int:
+@dataclass(frozen=True)
+class BatchInputs:
+    """A batch command's checked inputs: the setups, where secrets are looked up, the values to mask."""
+
+    setups: list[Any]
+    lookup: Mapping[str, str]
+    hidden: list[str]
+    jobs: int
+
+
+def batch_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> BatchInputs:
+    """Read the batch file and --secrets, check --jobs; UsageError (exit 2) naming what is wrong."""
     from checks.batch.file import BatchFileError, load_batch, load_secrets, secrets_environ
-    from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line
-    from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, run_batch
-    from checks.redact import redact
+    from checks.batch.run import DEFAULT_JOBS, MAX_JOBS
     from checks.settings.loading import ENV_REFERENCES
 
     jobs = DEFAULT_JOBS if args.jobs is None else args.jobs
     if not 1 <= jobs <= MAX_JOBS:
         raise UsageError(f"--jobs: give a number from 1 to {MAX_JOBS}")
-    only = parse_only(args.only) if args.only is not None else None
-    if args.output:
-        check_output_path(args.output)
     try:
         setups = load_batch(args.file)
         secrets = load_secrets(args.secrets) if args.secrets else {}
@@ -156,14 +182,35 @@ def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
     hidden = tuple(v for v in secrets.values() if len(v) >= 4) + tuple(
         lookup[str(s.values[ref]).strip()] for s in setups for ref in ENV_REFERENCES
         if isinstance(s.values.get(ref), str) and str(s.values[ref]).strip() in lookup)
+    return BatchInputs(setups, lookup, _with_base64(hidden), jobs)
+
+
+def batch_progress(args: argparse.Namespace, stderr: IO[str]) -> BatchProgress | None:
+    """The progress bar, when standard error is a terminal and --no-progress was not given."""
+    from checks.report import table as terminal
+
+    if args.no_progress or not terminal.is_terminal(stderr):
+        return None
+    return BatchProgress(stderr, unicode=terminal.supports_unicode(stderr))
+
+
+def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
+           deps: Any) -> int:
+    from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line
+    from checks.cli.history import open_history
+    from checks.redact import redact
+
+    only = parse_only(args.only) if args.only is not None else None
+    if args.output:
+        check_output_path(args.output)
+    inputs = batch_inputs(args, environ)
+    store = open_history(args, environ) if args.save else None
 
     from checks.report import table as terminal
 
-    progress = None
-    if not args.no_progress and terminal.is_terminal(stderr):
-        progress = BatchProgress(stderr, unicode=terminal.supports_unicode(stderr))
+    progress = batch_progress(args, stderr)
     try:
-        report = run_batch(setups, jobs=jobs, observer=progress, environ=lookup, deps=deps, only=only)
+        report = _run_or_save(inputs, store, observer=progress, deps=deps, only=only)
     finally:
         if progress is not None:
             progress.close()
@@ -175,7 +222,7 @@ def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
     else:
         text = render_batch_table(report, unicode=terminal.supports_unicode(stdout),
                                   colour=terminal.wants_colour(stdout, environ) and not args.output)
-    text = redact(text, _with_base64(hidden))  # the engine masked already; this is the last guard
+    text = redact(text, inputs.hidden)  # the engine masked already; this is the last guard
     if args.output:
         from pathlib import Path
 

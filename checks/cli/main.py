@@ -60,7 +60,7 @@ class _Inert:
         return self
 
 
-COMMANDS = ("run", "batch", "explain")
+COMMANDS = ("run", "batch", "explain", "history")
 
 
 def _wanted_command(argv: Sequence[str]) -> str:
@@ -80,7 +80,7 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
         description="SMTP relay troubleshooting console: check a relay setup step by step, or explain a reply.",
         epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{run,batch,explain}", parser_class=parser_class)
+    commands = parser.add_subparsers(dest="command", metavar="{run,batch,explain,history}", parser_class=parser_class)
 
     run = commands.add_parser(
         "run", help="run the checklist against a relay setup",
@@ -122,10 +122,15 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
     output.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
     output.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     output.add_argument("--verbose", action="store_true", help="show SMTP transcripts in table output")
+    add_save_options(run)
 
     from checks.cli.batch import add_batch_parser
 
     add_batch_parser(commands, wanted=command in (None, "batch"))
+
+    from checks.cli.history import add_history_parser
+
+    add_history_parser(commands, wanted=command in (None, "history"))
 
     explain = commands.add_parser(
         "explain", help="explain a server reply or an AADSTS error",
@@ -136,6 +141,17 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
     explain.add_argument("text", metavar="TEXT", help="the reply or error text; '-' reads standard input")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     return parser
+
+
+def add_save_options(parser: Any, *, named: bool = True) -> None:
+    """--save (and --name), --db: keep the run in the history (`python -m checks history`)."""
+    from checks.cli.history import DB_HELP
+
+    group = parser.add_argument_group("history")
+    group.add_argument("--save", action="store_true", help="save the run in the history")
+    if named:
+        group.add_argument("--name", metavar="LABEL", help="setup name or customer / ticket label to save it under")
+    group.add_argument("--db", metavar="URL", help=DB_HELP)
 
 
 def settings_values(args: argparse.Namespace, *, stdin: IO[str]) -> dict[str, Any]:
@@ -211,6 +227,9 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
     only = parse_only(args.only) if args.only is not None else None
     if args.output:
         check_output_path(args.output)
+    from checks.cli.history import history_for
+
+    store = history_for(args, environ)
     try:
         config = config_from_values(settings_values(args, stdin=stdin), environ=environ)
     except InvalidSettings as exc:
@@ -220,7 +239,8 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
 
     secrets = secret_values(config)
     try:
-        return _run_config(config, args, only=only, stdout=stdout, stderr=stderr, environ=environ, deps=deps)
+        return _run_config(config, args, only=only, stdout=stdout, stderr=stderr, environ=environ, deps=deps,
+                           store=store)
     except UsageError:
         raise
     except InvalidSettings as exc:  # a hosted console's target policy refused the settings
@@ -232,7 +252,7 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
 
 
 def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] | None, stdout: IO[str],
-                stderr: IO[str], environ: Mapping[str, str], deps: Any) -> int:
+                stderr: IO[str], environ: Mapping[str, str], deps: Any, store: Any = None) -> int:
     from checks.redact import redact, secret_values
     from checks.registry import plan
 
@@ -280,7 +300,12 @@ def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] 
 
         stdout.write(redact(render(report, args.format), secrets))
     stdout.flush()
-    return EXIT_PROBLEMS if report.problems else EXIT_OK
+    status = EXIT_PROBLEMS if report.problems else EXIT_OK
+    if store is not None:
+        from checks.cli.history import save_run
+
+        status = save_run(store, report, name=args.name, hide=secrets, stderr=stderr, status=status)
+    return status
 
 
 def _terminal_width() -> int:
@@ -344,6 +369,10 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, std
             from checks.cli.batch import run_batch_command
 
             return run_batch_command(args, stdout=stdout, stderr=stderr, environ=environ, deps=deps)
+        if args.command == "history":
+            from checks.cli.history import run_history_command
+
+            return run_history_command(args, stdout=stdout, stderr=stderr, environ=environ)
         return _explain(args, stdin=stdin, stdout=stdout, stderr=stderr)
     except _ParserExit as exc:
         return exc.status

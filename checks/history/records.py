@@ -109,3 +109,13 @@ def stored_run(row: Mapping[str, Any]) -> StoredRun:
         verdict=Verdict(row["verdict"]), problems=problems, causes=tuple(json.loads(row["causes"] or "[]")),
         horizons=decode(json.loads(row["horizons"] or "{}")), user=row["user_name"], source=row["source"],
         batch_id=row["batch_id"], tool_version=row["tool_version"], report_json=row.get("report") or "")
+
+
+def current_user() -> str:
+    """The login name of whoever runs the CLI ('' when the system cannot tell)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
