@@ -11,7 +11,6 @@ from typing import Any
 from checks import __version__
 from checks.batch.run import (
     BATCH_COLUMNS,
-    SUMMARY_CHECK_ID,
     SUMMARY_COLUMNS,
     SUMMARY_TITLE,
     BatchReport,
@@ -19,7 +18,15 @@ from checks.batch.run import (
     SetupState,
 )
 from checks.model import CheckId, RunReport, Status, Verdict
-from checks.report.export import CSV_LINE_END, neutralise, result_dict, rows, run_summary, verdict_line
+from checks.report.export import (
+    CSV_LINE_END,
+    SUMMARY_CHECK_ID,
+    neutralise,
+    result_dict,
+    rows,
+    run_summary,
+    verdict_line,
+)
 
 
 def _counts(report: RunReport) -> Counter:

@@ -26,15 +26,14 @@ from checks.batch.file import BatchSetup
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
 from checks.redact import redact, secret_values
 from checks.registry import SPECS, plan
-from checks.report.export import REPORT_COLUMNS
+from checks.report.export import REPORT_COLUMNS, SETUP_COLUMN
 from checks.run_state import Dependencies
 from checks.settings.config import InvalidSettings, ProfileId, RelayConfig
 from checks.settings.loading import ENV_REFERENCES, config_from_values
 
 DEFAULT_JOBS = 32  # setups are different tenants: 32 at once meets the 20x target at 200 setups
 MAX_JOBS = 64  # x (1 + MAX_PARALLEL_CHECKS) threads at most: 320
-BATCH_COLUMNS = ("setup", *REPORT_COLUMNS)
-SUMMARY_CHECK_ID = "summary"  # the per-setup summary row of the CSV report (not a check)
+BATCH_COLUMNS = (SETUP_COLUMN, *REPORT_COLUMNS)
 SUMMARY_TITLE = "Setup summary"
 SUMMARY_COLUMNS = ("setup", "state", "verdict", "profile", "host", "port", "pass", "warn", "fail", "skip",
                    "error", "problems", "duration_ms", "run_id")

@@ -24,6 +24,8 @@ REPORT_COLUMNS = (
     "details", "remediation", "guide_section", "duration_ms",
 )
 NUMERIC_COLUMNS = ("port", "duration_ms")
+SETUP_COLUMN = "setup"  # a batch report's first column: the setup each row belongs to
+SUMMARY_CHECK_ID = "summary"  # a batch CSV's per-setup summary row (not a check)
 FORMATS = ("table", "json", "csv", "markdown")
 CSV_LINE_END = "\r\n"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

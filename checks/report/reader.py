@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.model import CheckId, CheckResult, Command, CommandLanguage, RunReport, Status
-from checks.report.export import REPORT_COLUMNS, restore
+from checks.report.export import REPORT_COLUMNS, SETUP_COLUMN, SUMMARY_CHECK_ID, restore
 from checks.report.spreadsheet import csv_records, decode_upload
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -97,7 +97,8 @@ def _build(run: Mapping[str, Any], results: list[CheckResult], unknown: list[str
 
 
 
-def _read_csv(text: str, prefix: str) -> ImportedReport:
+def _csv_table(text: str, prefix: str) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
+    """The header's column positions and the non-empty rows, numbered like a spreadsheet (header = row 1)."""
     try:
         records = csv_records(text)
     except csv.Error as exc:
@@ -113,14 +114,16 @@ def _read_csv(text: str, prefix: str) -> ImportedReport:
         raise ReportFormatError(
             f"{prefix}missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"(a report has the columns {', '.join(REPORT_COLUMNS)})", column=missing[0], row=1)
+    return index, [(number, record) for number, record in enumerate(records[1:], start=2)
+                   if any(cell.strip() for cell in record)]
 
+
+def _report_from_rows(index: dict[str, int], numbered: list[tuple[int, list[str]]], prefix: str) -> ImportedReport:
     run: dict[str, Any] | None = None
     results: list[CheckResult] = []
     unknown: list[str] = []
     seen: dict[CheckId, int] = {}
-    for number, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue
+    for number, record in numbered:
 
         def cell(name: str, record: list[str] = record) -> str:
             position = index[name]
@@ -171,13 +174,16 @@ def _read_csv(text: str, prefix: str) -> ImportedReport:
     return _build(run, results, unknown, prefix)
 
 
-def _read_json(text: str, prefix: str) -> ImportedReport:
+def _json_document(text: str, prefix: str) -> Any:
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportFormatError(f"{prefix}not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except (RecursionError, ValueError):  # nested deeper than Python's stack; an integer of over 4300 digits
         raise ReportFormatError(f"{prefix}not one of our reports (nested too deeply, or a number too large)") from None
+
+
+def _report_from_document(document: Any, prefix: str) -> ImportedReport:
     if not isinstance(document, dict) or not isinstance(document.get("run"), dict):
         raise ReportFormatError(f"{prefix}missing key 'run' (a JSON report is {{\"run\": {{...}}, \"results\": [...]}})",
                                 column="run")
@@ -249,12 +255,57 @@ def _commands(raw: object) -> tuple[Command, ...]:
     return tuple(commands)
 
 
-def read_report(data: bytes | str, *, name: str = "") -> ImportedReport:
-    """Read back one of our CSV or JSON reports (also after a spreadsheet round trip); ReportFormatError if not."""
-    prefix = f"{name}: " if name else ""
+def _text(data: bytes | str, prefix: str) -> str:
     text = _decode(data, prefix)
     if not text.strip():
         raise ReportFormatError(f"{prefix}the file is empty")
-    if text.lstrip().startswith("{") or name.lower().endswith(".json"):
-        return _read_json(text, prefix)
-    return _read_csv(text, prefix)
+    return text
+
+
+def _is_json(text: str, name: str) -> bool:
+    return text.lstrip().startswith("{") or name.lower().endswith(".json")
+
+
+def read_report(data: bytes | str, *, name: str = "") -> ImportedReport:
+    """Read back one of our CSV or JSON reports (also after a spreadsheet round trip); ReportFormatError if not."""
+    prefix = f"{name}: " if name else ""
+    text = _text(data, prefix)
+    if _is_json(text, name):
+        return _report_from_document(_json_document(text, prefix), prefix)
+    return _report_from_rows(*_csv_table(text, prefix), prefix)
+
+
+def _batch_csv_runs(index: dict[str, int], numbered: list[tuple[int, list[str]]],
+                    prefix: str) -> list[tuple[str, ImportedReport]]:
+    by_setup: dict[str, list[tuple[int, list[str]]]] = {}
+    setup_at, check_at = index[SETUP_COLUMN], index["check_id"]
+    for number, record in numbered:
+        setup = record[setup_at].strip() if setup_at < len(record) else ""
+        if check_at < len(record) and record[check_at].strip() == SUMMARY_CHECK_ID:
+            continue
+        by_setup.setdefault(setup, []).append((number, record))
+    return [(setup, _report_from_rows(index, rows, f"{prefix}setup {setup[:40]!r}: "))
+            for setup, rows in by_setup.items()]
+
+
+def _batch_json_runs(document: dict[str, Any], prefix: str) -> list[tuple[str, ImportedReport]]:
+    runs = []
+    for number, entry in enumerate(document["setups"], start=1):
+        setup = str(entry.get(SETUP_COLUMN) or "") if isinstance(entry, dict) else ""
+        runs.append((setup, _report_from_document(entry, f"{prefix}setups[{number - 1}]: ")))
+    return runs
+
+
+def read_reports(data: bytes | str, *, name: str = "") -> list[tuple[str, ImportedReport]]:
+    """Every run in one of our files as (setup, report): ("", report) for a report, one per setup for a batch."""
+    prefix = f"{name}: " if name else ""
+    text = _text(data, prefix)
+    if _is_json(text, name):
+        document = _json_document(text, prefix)
+        if isinstance(document, dict) and isinstance(document.get("setups"), list):
+            return _batch_json_runs(document, prefix)
+        return [("", _report_from_document(document, prefix))]
+    index, numbered = _csv_table(text, prefix)
+    if SETUP_COLUMN in index:
+        return _batch_csv_runs(index, numbered, prefix)
+    return [("", _report_from_rows(index, numbered, prefix))]

@@ -1,0 +1,67 @@
+"""Notebooks: a live progress bar for runs and batches, and the triage example executed on a fresh kernel."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from checks import run_checklist
+from checks.batch.file import BatchSetup
+from checks.batch.run import run_batch
+from checks.report import NotebookProgress
+from lab.smtp import Scenario
+
+
+def test_progress_is_off_by_default_and_the_bar_fills_as_checks_finish(smtp_lab, lab_config, capsys):
+    # Given a lab setup whose password is refused
+    config = lab_config(smtp_lab(Scenario.BAD_CREDENTIALS))
+    # When it runs as a library call, nothing is drawn
+    run_checklist(config)
+    assert capsys.readouterr().err == ""
+    # When it runs with the notebook progress observer
+    stream = io.StringIO()
+    report = run_checklist(config, observer=NotebookProgress(file=stream, ascii=True))
+    # Then the bar counted every check and the problem
+    total = len(report.results)
+    assert f"{total}/{total}" in stream.getvalue()
+    assert "1 problem" in stream.getvalue()
+
+
+def test_a_batch_takes_the_same_observer(smtp_lab, lab_settings):
+    # Given three setups, one of them with a wrong password
+    server = smtp_lab()
+    setups = [BatchSetup(name, lab_settings(server, **overrides)) for name, overrides in
+              (("good", {}), ("wrong-password", {"password": "not-it"}), ("good-again", {}))]
+    # When the batch runs with the notebook progress observer
+    stream = io.StringIO()
+    run_batch(setups, jobs=3, environ={}, observer=NotebookProgress(file=stream, ascii=True))
+    # Then the bar counted the setups and the one with problems
+    assert "3/3" in stream.getvalue() and "1 problem" in stream.getvalue()
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+NOTEBOOK_TIMEOUT = 180  # seconds per cell; the whole notebook takes about 10 s
+
+
+def test_the_triage_notebook_is_committed_with_its_outputs_cleared():
+    notebook = nbformat.read(EXAMPLES / "triage.ipynb", as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code and all(not cell.outputs and cell.execution_count is None for cell in code)
+
+
+def test_the_triage_notebook_runs_top_to_bottom_on_a_fresh_kernel():
+    # Given the committed notebook
+    notebook = nbformat.read(EXAMPLES / "triage.ipynb", as_version=4)
+    # When a fresh kernel executes every cell (any cell error fails the test)
+    NotebookClient(notebook, timeout=NOTEBOOK_TIMEOUT, kernel_name="python3",
+                   resources={"metadata": {"path": str(EXAMPLES)}}).execute()
+    # Then the live checks, the loaded reports, the chart and the ticket all produced output
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    shown = "\n".join(str(output.get("data", {})) + str(output.get("text", "")) for output in outputs)
+    assert "smtp-auth-disabled-tenant': 'problems'" in shown
+    assert "forwarded-settings.csv" in shown  # the one file that is not a report, named in a warning
+    assert "vegaEmbed" in shown  # the Altair chart
+    assert "SMTP relay check" in shown  # the Markdown for the ticket
