@@ -8,14 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from checks.settings.config import FieldError, InvalidSettings, RelayConfig
-from checks.settings.profiles import GOOGLE_HOSTS, MICROSOFT_HOSTS
+from checks.settings.providers import KNOWN_RELAY_HOSTS
 
 ENV_RESTRICT = "RELAY_CONSOLE_RESTRICT_TARGETS"
 ENV_HOSTS = "RELAY_CONSOLE_ALLOWED_HOSTS"
 ENV_PORTS = "RELAY_CONSOLE_ALLOWED_PORTS"
 ENV_NETWORKS = "RELAY_CONSOLE_ALLOWED_NETWORKS"
 ENV_MAX_RUNS = "RELAY_CONSOLE_MAX_RUNS_PER_HOUR"
-DEFAULT_HOSTS = frozenset(GOOGLE_HOSTS | MICROSOFT_HOSTS)
+DEFAULT_HOSTS = KNOWN_RELAY_HOSTS
 DEFAULT_PORTS = frozenset({25, 465, 587})
 OVERRIDES = ("nameserver", "connect_to", "login_url", "graph_url", "ca_file")
 

@@ -10,6 +10,7 @@ from typing import Any
 from checks.settings.config import SECRET_FIELDS, AuthMethod, FieldError, InvalidSettings, ProfileId, RelayConfig
 from checks.settings.loading import SETTING_KEYS, config_from_values, parse_toml, to_toml
 from checks.settings.profiles import PROFILES, profile
+from checks.settings.providers import Provider
 from checks.target_policy import TargetPolicy
 
 FORM_PREFIX = "form."
@@ -33,9 +34,9 @@ def _spec(key: str, label: str, kind: str = "text", help: str = "", **more: Any)
 
 
 HOST = {
-    "google": "Guide: SMTP Server = smtp.gmail.com.",
-    "microsoft": "Guide: SMTP server = smtp.office365.com (US Government: smtp.office365.us).",
-    "": "The relay's host name, from your mail provider or mail administrator.",
+    Provider.GOOGLE: "Guide: SMTP Server = smtp.gmail.com.",
+    Provider.MICROSOFT: "Guide: SMTP server = smtp.office365.com (US Government: smtp.office365.us).",
+    None: "The relay's host name, from your mail provider or mail administrator.",
 }
 _SECURITY_HELP = ("STARTTLS on 587 is what the guide calls 'Security: TLS'. "
                   "'tls' is implicit TLS (usually port 465); 'none' sends in clear text.")
@@ -83,8 +84,8 @@ _FIELDS: dict[str, FieldSpec] = {
                        "(https://...). Leave empty for Microsoft's.", advanced=True),
 }
 
-_PER_PROVIDER = {
-    "google": {
+_PER_PROVIDER: dict[Provider | str | None, dict[str, FieldSpec]] = {
+    Provider.GOOGLE: {
         "username": _spec("username", "Username", help="Your full Gmail or Google Workspace address.",
                           placeholder="name@gmail.com"),
         "password": _spec("password", "App password", "secret",
@@ -93,7 +94,7 @@ _PER_PROVIDER = {
         "sender": _spec("sender", "Sender", help="Guide: your Gmail or G Suite address (the username).",
                         placeholder="name@gmail.com"),
     },
-    "microsoft": {
+    Provider.MICROSOFT: {
         "username": _spec("username", "Username", help="Your Microsoft 365 address (the mailbox that sends).",
                           placeholder="name@contoso.com"),
         "password": _spec("password", "Password", "secret", "The password of that Microsoft 365 account."),
@@ -105,7 +106,7 @@ _PER_PROVIDER = {
                         "(myaccount.microsoft.com > Overview). No alias, no shared mailbox.",
                         placeholder="name@contoso.com"),
     },
-    "": {
+    None: {
         "username": _spec("username", "Username", help="The mailbox or account the relay signs in with.",
                           placeholder="name@example.com"),
         "password": _spec("password", "Password", "secret", "The password of that account."),

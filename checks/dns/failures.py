@@ -51,5 +51,3 @@ def server_failure_finding(what: str, label: str, error: BaseException | None, n
         guide_section=GuideSection.NETWORK, facts={"resolver": label, **facts},
     )
 
-
-PROVIDER_NAMES = {"google": "Google (Gmail/Workspace)", "microsoft": "Microsoft 365"}

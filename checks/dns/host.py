@@ -7,7 +7,6 @@ from typing import Any
 
 from checks.dns.failures import (
     FIX_DNS_SERVER,
-    PROVIDER_NAMES,
     error_text,
     resolver_for,
     server_failure_finding,
@@ -23,7 +22,7 @@ from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import RelayConfig
-from checks.settings.profiles import provider_of_host
+from checks.settings.providers import display_name, provider_of_host
 
 
 def _is_internal(address: str) -> bool:
@@ -121,7 +120,7 @@ def _host_via_dns(config: RelayConfig, host: str, resolver: Any, label: str, tim
     internal = [address for address in addresses if _is_internal(address)]
     if provider and internal:
         if config.nameserver is None:
-            lines.append(f"{', '.join(internal)} is a private or loopback address, not {PROVIDER_NAMES[provider]}'s.")
+            lines.append(f"{', '.join(internal)} is a private or loopback address, not {display_name(provider)}'s.")
             return Finding(
                 Status.WARN, f"{host} resolves to the private/loopback address {', '.join(internal)}.",
                 details="\n".join(lines),

@@ -6,7 +6,6 @@ from typing import Any
 
 from checks.dns.failures import (
     FIX_DNS_SERVER,
-    PROVIDER_NAMES,
     error_text,
     resolver_for,
     server_failure_finding,
@@ -22,39 +21,13 @@ from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import ProfileId, RelayConfig
-from checks.settings.profiles import profile, provider_of_host
-
-RELAY_HOSTS = {"google": "smtp.gmail.com", "microsoft": "smtp.office365.com"}
-
-
-# What a domain's SPF must include to let the provider's servers send for it (global, GCC High, 21Vianet).
-SPF_INCLUDES = {
-    "google": ("include:_spf.google.com",),
-    "microsoft": ("include:spf.protection.outlook.com", "include:spf.protection.office365.us",
-                  "include:spf.protection.partner.outlook.cn"),
-}
-
-
-GOOGLE_MX_SUFFIXES = (".google.com", ".googlemail.com")
-
-
-MICROSOFT_MX_SUFFIXES = (".mail.protection.outlook.com", ".mail.protection.office365.us",
-                         ".mail.protection.partner.outlook.cn")
+from checks.settings.profiles import relay_provider
+from checks.settings.providers import PROVIDERS, display_name, provider_of_mx
 
 
 def mx_provider(exchange: str) -> str:
     """'google', 'microsoft' or '' for an MX host name."""
-    name = "." + exchange.lower().rstrip(".")
-    if name.endswith(GOOGLE_MX_SUFFIXES):
-        return "google"
-    if name.endswith(MICROSOFT_MX_SUFFIXES):
-        return "microsoft"
-    return ""
-
-
-def relay_provider(config: RelayConfig) -> str:
-    """The relay's provider: from the host name, else from the profile ('' for a custom server)."""
-    return provider_of_host(config.host) or profile(config.profile).provider
+    return provider_of_mx(exchange) or ""
 
 
 def _txt(rdata: Any) -> str:
@@ -117,11 +90,12 @@ def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: 
                          f"Publish MX records for {domain} (the mail provider's admin console lists them), or send "
                          "from an address of a domain that receives mail."))
 
-    provider = next((mx_provider(e) for _, e, _ in exchanges if e), "") if not null_mx else ""
-    facts["provider"] = provider
+    first = next((e for _, e, _ in exchanges if e), "")
+    provider = provider_of_mx(first) if first and not null_mx else None
+    facts["provider"] = provider or ""
     if exchanges and not null_mx:
         lines.append(f"Mail for {domain} is received by "
-                     f"{PROVIDER_NAMES.get(provider, 'another provider or a mail gateway')}.")
+                     f"{display_name(provider)}.")
 
     spf_records = [_txt(rdata) for rdata, _ in txt.records if _txt(rdata).lower().startswith("v=spf1")]
     spf_ttl = next((ttl for rdata, ttl in txt.records if _txt(rdata).lower().startswith("v=spf1")), None)
@@ -132,7 +106,8 @@ def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: 
         problems.append((f"The SPF (TXT) lookup for {domain} failed.", FIX_DNS_SERVER.format(name=domain, server="")))
     elif not spf_records:
         lines.append("No SPF record (TXT v=spf1).")
-        include = SPF_INCLUDES[relay][0] if relay else "include:<your mail provider's SPF domain>"
+        include = (PROVIDERS[relay].service(config.cloud).spf_include if relay
+                   else "include:<your mail provider's SPF domain>")
         problems.append((f"{domain} has no SPF record.",
                          f"Publish one TXT record for {domain} such as \"v=spf1 {include} -all\" so receivers can "
                          "verify that the relay may send for the domain."))
@@ -142,19 +117,19 @@ def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: 
             problems.append((f"{domain} has {len(spf_records)} SPF records (only one is allowed: receivers treat "
                              "this as an SPF error).", "Merge them into one v=spf1 TXT record."))
         spf_terms = spf_records[0].lower().split()
-        if relay and not any(term in spf_terms for term in SPF_INCLUDES[relay]):
-            include = SPF_INCLUDES[relay][0]
-            problems.append((f"{domain}'s SPF does not include {PROVIDER_NAMES[relay]} ({include}).",
+        if relay and not any(term in spf_terms for term in PROVIDERS[relay].spf_includes):
+            include = PROVIDERS[relay].service(config.cloud).spf_include
+            problems.append((f"{domain}'s SPF does not include {PROVIDERS[relay].name} ({include}).",
                              f"Add {include} to the SPF record of {domain} (before the final -all / ~all). If it is "
                              "already reached through another include:, an SPF checker will confirm it."))
 
     if relay and provider and relay != provider and config.profile is not ProfileId.CUSTOM:
-        include = SPF_INCLUDES[relay][0]
+        include = PROVIDERS[relay].service(config.cloud).spf_include
         problems.insert(0, (
-            f"The domain's mail is hosted by {PROVIDER_NAMES[provider]} but the relay is {PROVIDER_NAMES[relay]}: "
-            f"messages from this domain sent via {PROVIDER_NAMES[relay]} may fail SPF/DMARC.",
-            f"Either relay through the domain's own provider ({RELAY_HOSTS[provider]}) with a mailbox of that "
-            f"domain, or authorise {PROVIDER_NAMES[relay]} for it: add {include} to the SPF record, set up DKIM "
+            f"The domain's mail is hosted by {PROVIDERS[provider].name} but the relay is {PROVIDERS[relay].name}: "
+            f"messages from this domain sent via {PROVIDERS[relay].name} may fail SPF/DMARC.",
+            f"Either relay through the domain's own provider ({PROVIDERS[provider].guide_host()}) with a mailbox of "
+            f"that domain, or authorise {PROVIDERS[relay].name} for it: add {include} to the SPF record, set up DKIM "
             f"for {domain} there, and make sure the sender is a mailbox of the relay's account/tenant.",
         ))
 
@@ -164,7 +139,7 @@ def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: 
             remediation=" ".join(dict.fromkeys(fix for _, fix in problems)),
             guide_section=GuideSection.NETWORK, facts=facts,
         )
-    hosted = PROVIDER_NAMES.get(provider, "another provider or a mail gateway")
+    hosted = display_name(provider)
     spf_note = " and its SPF allows the relay" if relay else ", SPF present"
     return Finding(Status.PASS, f"{domain}'s mail is hosted by {hosted}{spf_note}.", details="\n".join(lines),
                    guide_section=GuideSection.NETWORK, facts=facts)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlsplit
 
 from checks.settings.config import Cloud, RelayConfig
+from checks.settings.providers import tenancy_of_host
 
 # Resource identifiers (the `aud` of a token) are fixed per cloud; the hosts we talk to may be overridden.
 EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
@@ -88,8 +89,14 @@ class Endpoints:
 
 
 def endpoints_for(config: RelayConfig) -> Endpoints:
-    """The endpoints for `config`: its cloud, with login_url / graph_url (https only) taking precedence."""
+    """The endpoints for `config`: its cloud, with login_url / graph_url (https only) taking precedence.
+
+    A tenancy with its own Graph root (DoD inside the US Government cloud) is known by its SMTP host.
+    """
     cloud = CLOUDS[config.cloud]
+    found = tenancy_of_host(config.host)
+    if found and found[1].cloud is config.cloud and found[2].graph:
+        cloud = replace(cloud, graph=found[2].graph)
     login = (config.login_url or cloud.login).rstrip("/")
     graph = (config.graph_url or cloud.graph).rstrip("/")
     for url in (login, graph):

@@ -9,7 +9,8 @@ from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod, ProfileId, RelayConfig, Security
-from checks.settings.profiles import M365_HOSTS, SenderRule, profile
+from checks.settings.profiles import SenderRule, profile
+from checks.settings.providers import PROVIDERS, Provider
 
 BASIC_AUTH_OFF_BY_DEFAULT = dt.date(2026, 12, 31)  # Exchange Team blog, 27 Jan 2026 (docs/providers.md)
 GOOGLE_CONSUMER_DOMAINS = ("gmail.com", "googlemail.com")
@@ -29,7 +30,7 @@ def _addresses(config: RelayConfig) -> list[Observation]:
     found = []
     if preset.sender_rule is SenderRule.SAME_AS_USERNAME and config.sender and config.username \
             and config.sender.lower() != config.username.lower():
-        where = "Gmail rewrites the From address to the signed-in account" if preset.provider == "google" \
+        where = "Gmail rewrites the From address to the signed-in account" if preset.provider is Provider.GOOGLE \
             else "Microsoft 365 refuses it (550 5.7.60) unless the account has Send As rights on that address"
         found.append(Observation(Status.WARN, f"Sender {config.sender} differs from username {config.username}: "
                                  f"{where}.", f"Set the sender to {config.username}, as the guide says.",
@@ -86,16 +87,22 @@ def _host(config: RelayConfig) -> list[Observation]:
     preset = profile(config.profile)
     if not preset.provider:
         return []
-    expected = M365_HOSTS[config.cloud.value] if preset.provider == "microsoft" else preset.host
-    if config.host.lower().rstrip(".") != expected:
-        return [Observation(Status.WARN, f"The host {config.host} is not the guide's {expected}.",
-                            f"Set the SMTP server to {expected}.", preset.guide_section)]
-    return [Observation(Status.PASS, f"Host {expected} as in the guide.")]
+    expected = preset.host_for(config.cloud)
+    host = config.host.lower().rstrip(".")
+    if host == expected:
+        return [Observation(Status.PASS, f"Host {expected} as in the guide.")]
+    service = PROVIDERS[preset.provider].service(config.cloud)
+    tenancy = next((t for t in service.tenancies if host in t.smtp_hosts), None)
+    if tenancy is not None:
+        return [Observation(Status.PASS, f"Host {host}: {PROVIDERS[preset.provider].name}'s host for "
+                            f"{tenancy.name} tenants.")]
+    return [Observation(Status.WARN, f"The host {config.host} is not the guide's {expected}.",
+                        f"Set the SMTP server to {expected}.", preset.guide_section)]
 
 
 def _basic_auth_deadline(config: RelayConfig, today: dt.date) -> list[Observation]:
     if config.profile is not ProfileId.M365_BASIC and not (
-            config.auth is AuthMethod.PASSWORD and profile(config.profile).provider == "microsoft"):
+            config.auth is AuthMethod.PASSWORD and profile(config.profile).provider is Provider.MICROSOFT):
         return []
     days = (BASIC_AUTH_OFF_BY_DEFAULT - today).days
     when = (f"at the end of December 2026 ({days} days from now)" if days >= 0

@@ -20,7 +20,7 @@ from checks.settings.config import (
     Security,
     has_control_chars,
 )
-from checks.settings.profiles import M365_HOSTS, profile
+from checks.settings.profiles import profile
 from checks.settings.secret import Secret
 
 # Keys a settings file or batch row may hold (docs/design.md), plus the extensions this project adds.
@@ -78,10 +78,9 @@ def config_from_values(
                 errors.append(FieldError(key, f"must be one of {_choices(enum)} (got {_text(raw[key])[:40]!r})"))
     preset = profile(parsed.get("profile", ProfileId.CUSTOM))
     cloud = parsed.get("cloud", Cloud.GLOBAL)
-    default_host = M365_HOSTS[cloud.value] if preset.provider == "microsoft" else preset.host
     config: dict[str, Any] = {
         "profile": preset.id,
-        "host": default_host,
+        "host": preset.host_for(cloud),
         "port": preset.port,
         "security": preset.security,
         "auth": preset.auth,

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from checks.knowledge.guide import GuideSection
-from checks.settings.config import AuthMethod, ProfileId, Security
+from checks.settings.config import AuthMethod, Cloud, ProfileId, RelayConfig, Security
+from checks.settings.providers import PROVIDERS, Provider, provider_of_host
 
 
 class SenderRule(StrEnum):
@@ -19,47 +20,44 @@ class SenderRule(StrEnum):
 class Profile:
     id: ProfileId
     label: str
-    host: str
     port: int
     security: Security
     auth: AuthMethod
     sender_rule: SenderRule
-    provider: str  # "google", "microsoft" or "" for custom
+    provider: Provider | None  # None: a custom server
     guide_section: GuideSection
+
+    @property
+    def host(self) -> str:
+        """The guide's SMTP host (worldwide cloud); empty for a custom server."""
+        return self.host_for(Cloud.GLOBAL)
+
+    def host_for(self, cloud: Cloud) -> str:
+        return PROVIDERS[self.provider].guide_host(cloud) if self.provider else ""
 
 
 PROFILES: dict[ProfileId, Profile] = {
     p.id: p
     for p in (
-        Profile(ProfileId.GMAIL, "Gmail (app password)", "smtp.gmail.com", 587, Security.STARTTLS,
-                AuthMethod.PASSWORD, SenderRule.SAME_AS_USERNAME, "google", GuideSection.GMAIL_SETTINGS),
-        Profile(ProfileId.WORKSPACE, "Google Workspace (app password)", "smtp.gmail.com", 587, Security.STARTTLS,
-                AuthMethod.PASSWORD, SenderRule.SAME_AS_USERNAME, "google", GuideSection.GMAIL_SETTINGS),
-        Profile(ProfileId.M365_BASIC, "Microsoft 365 (basic auth)", "smtp.office365.com", 587, Security.STARTTLS,
-                AuthMethod.PASSWORD, SenderRule.SAME_AS_USERNAME, "microsoft", GuideSection.M365_BASIC_SETTINGS),
-        Profile(ProfileId.M365_OAUTH2, "Microsoft 365 (OAuth2)", "smtp.office365.com", 587, Security.STARTTLS,
-                AuthMethod.OAUTH2, SenderRule.PRIMARY_OF_SIGNED_IN_USER, "microsoft",
+        Profile(ProfileId.GMAIL, "Gmail (app password)", 587, Security.STARTTLS,
+                AuthMethod.PASSWORD, SenderRule.SAME_AS_USERNAME, Provider.GOOGLE, GuideSection.GMAIL_SETTINGS),
+        Profile(ProfileId.WORKSPACE, "Google Workspace (app password)", 587, Security.STARTTLS,
+                AuthMethod.PASSWORD, SenderRule.SAME_AS_USERNAME, Provider.GOOGLE, GuideSection.GMAIL_SETTINGS),
+        Profile(ProfileId.M365_BASIC, "Microsoft 365 (basic auth)", 587, Security.STARTTLS,
+                AuthMethod.PASSWORD, SenderRule.SAME_AS_USERNAME, Provider.MICROSOFT, GuideSection.M365_BASIC_SETTINGS),
+        Profile(ProfileId.M365_OAUTH2, "Microsoft 365 (OAuth2)", 587, Security.STARTTLS,
+                AuthMethod.OAUTH2, SenderRule.PRIMARY_OF_SIGNED_IN_USER, Provider.MICROSOFT,
                 GuideSection.M365_PORTAL_SETTINGS),
-        Profile(ProfileId.CUSTOM, "Custom SMTP server", "", 587, Security.STARTTLS,
-                AuthMethod.PASSWORD, SenderRule.ANY, "", GuideSection.NETWORK),
+        Profile(ProfileId.CUSTOM, "Custom SMTP server", 587, Security.STARTTLS,
+                AuthMethod.PASSWORD, SenderRule.ANY, None, GuideSection.NETWORK),
     )
 }
-
-# National clouds change the M365 SMTP host (docs/providers.md).
-M365_HOSTS = {"global": "smtp.office365.com", "usgov": "smtp.office365.us", "china": "smtp.partner.outlook.cn"}
-GOOGLE_HOSTS = frozenset({"smtp.gmail.com"})
-MICROSOFT_HOSTS = frozenset(M365_HOSTS.values()) | {"smtp-legacy.office365.com"}
 
 
 def profile(profile_id: ProfileId | str) -> Profile:
     return PROFILES[ProfileId(profile_id)]
 
 
-def provider_of_host(host: str) -> str:
-    """'google', 'microsoft' or '' for a relay host name."""
-    host = host.lower().rstrip(".")
-    if host in GOOGLE_HOSTS:
-        return "google"
-    if host in MICROSOFT_HOSTS:
-        return "microsoft"
-    return ""
+def relay_provider(config: RelayConfig) -> Provider | None:
+    """The relay's provider: from the host name, else from the profile (None for a custom server)."""
+    return provider_of_host(config.host) or profile(config.profile).provider

@@ -9,7 +9,8 @@ from checks.knowledge.replies import finding_for_reply
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod, Security
-from checks.settings.profiles import profile, provider_of_host
+from checks.settings.profiles import profile
+from checks.settings.providers import Provider, provider_of_host
 from checks.settings.secret import Secret
 from checks.smtp.conversation import (
     Step,
@@ -39,7 +40,7 @@ def check_auth_mechanisms(ctx: CheckContext) -> Finding:
     if not offered:
         if config.security is Security.NONE:
             fix = "Servers advertise AUTH only over TLS: set security to STARTTLS (port 587) as the guide says."
-        elif provider_of_host(config.host) == "microsoft":
+        elif provider_of_host(config.host) is Provider.MICROSOFT:
             fix = ("Microsoft 365 always offers AUTH after STARTTLS on smtp.office365.com port 587: check that "
                    "you reach Microsoft and not a relay or filter in between.")
         else:

@@ -9,7 +9,7 @@ from checks.knowledge.replies import finding_for_reply
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
-from checks.settings.profiles import provider_of_host
+from checks.settings.providers import Provider, provider_of_host
 from checks.smtp.conversation import (
     Step,
     broken_conversation,
@@ -78,7 +78,7 @@ def check_greeting(ctx: CheckContext) -> Finding:
     expected = provider_of_host(config.host)
     details = f"Banner: {banner}\nEHLO capabilities: {', '.join(features) or 'none'}"
     facts = {"banner": str(banner), "capabilities": features}
-    if expected == "microsoft" and "Microsoft" not in banner.text and not config.connect_to:
+    if expected is Provider.MICROSOFT and "Microsoft" not in banner.text and not config.connect_to:
         return Finding(Status.WARN, "The server greets, but not like Microsoft 365.", details=details,
                        remediation="Something between you and Microsoft (a proxy or a mail filter) answers instead.",
                        guide_section=GuideSection.NETWORK.value, reply=str(banner),

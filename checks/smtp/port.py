@@ -8,7 +8,8 @@ from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
-from checks.settings.profiles import profile, provider_of_host
+from checks.settings.profiles import profile, relay_provider
+from checks.settings.providers import alternative_port
 from checks.smtp.conversation import (
     SMTP_RESOURCE,
     Target,
@@ -20,23 +21,6 @@ from checks.smtp.conversation import (
 from checks.smtp.session import BoundedSMTP
 
 ALTERNATIVE_PROBE_SECONDS = 3.0
-
-
-
-
-
-
-
-
-def alternative_port(ctx: CheckContext) -> tuple[int, Security] | None:
-    """The port the provider also accepts (Gmail: 465 implicit TLS; Microsoft 365: 25 with STARTTLS)."""
-    config = ctx.config
-    provider = provider_of_host(config.host) or profile(config.profile).provider
-    if provider == "microsoft":
-        return (25, Security.STARTTLS) if config.port != 25 else (587, Security.STARTTLS)
-    if config.port != 465:
-        return 465, Security.TLS
-    return 587, Security.STARTTLS
 
 
 def _probe(address: str, port: int, timeout: float) -> bool:
@@ -115,9 +99,8 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
         fix = "Check this machine's network connection and routes, or try from the server that runs the application."
     if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH) and ":" in target.address:
         fix += " The address is IPv6: the machine may lack IPv6 connectivity."
-    alternative = alternative_port(ctx)
-    if alternative and not config.connect_to:
-        alt_port, alt_security = alternative
+    if not config.connect_to:
+        alt_port, alt_security = alternative_port(relay_provider(config), config.port)
         probe_timeout = min(ALTERNATIVE_PROBE_SECONDS, ctx.step_timeout())
         if _probe(target.address, alt_port, probe_timeout):
             mode = "implicit TLS (security: tls)" if alt_security is Security.TLS else "STARTTLS"

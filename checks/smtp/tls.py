@@ -12,7 +12,7 @@ from checks.knowledge.replies import finding_for_reply
 from checks.model import CheckId, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
-from checks.settings.profiles import profile, provider_of_host
+from checks.settings.profiles import relay_provider
 from checks.smtp.conversation import Step, Target, broken_conversation, connect, conversation, run_mask, waited
 from checks.smtp.session import BoundedSMTP, ProtocolViolation
 from checks.smtp.tls_context import client_context, unverified_context
@@ -102,7 +102,7 @@ def _negotiated(ctx: CheckContext, smtp: BoundedSMTP, step: Step) -> Finding:
 
 def _no_starttls(ctx: CheckContext, step: Step) -> Finding:
     config = ctx.config
-    provider = provider_of_host(config.host) or profile(config.profile).provider
+    provider = relay_provider(config)
     cause = "The server does not offer STARTTLS on this port, so the password would travel in clear text."
     if provider:
         cause += (" The real provider always offers it: a firewall's 'SMTP inspection' (e.g. ESMTP fixup) or a "
@@ -165,7 +165,7 @@ def _certificate_failure(ctx: CheckContext, exc: ssl.SSLCertVerificationError, s
     shown = (f"Certificate: {cert.subject}, names {', '.join(cert.names) or 'none'}, issued by {cert.issuer}, "
              f"valid until {cert.not_after:%Y-%m-%d}." if cert else "The certificate could not be read a second time.")
     facts = {"verify_code": exc.verify_code, "certificate_issuer": cert.issuer if cert else ""}
-    provider = provider_of_host(config.host) or profile(config.profile).provider
+    provider = relay_provider(config)
     if exc.verify_code == 10:
         summary = f"The server certificate has expired{f' (on {cert.not_after:%Y-%m-%d})' if cert else ''}."
         fix = "The server's administrator must renew the certificate; clients will refuse it until then."
