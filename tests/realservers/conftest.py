@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .servers import Processes, RealServers, missing_prerequisites, start_all
+from lab.real_servers import Processes, RealServers, missing_prerequisites, start_all
 
 MARKER = "realservers: needs real Postfix, Dovecot and dnsmasq (root; run scripts/real-servers.sh)"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .servers import (
+from lab.real_servers import (
     GOOGLE_DOMAIN,
     MICROSOFT_DOMAIN,
     NO_MX_DOMAIN,

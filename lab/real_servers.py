@@ -1,4 +1,4 @@
-"""Real servers on loopback for the CLI to judge: Postfix (several listeners) with Dovecot SASL, dnsmasq, socat.
+"""Real servers on loopback (Postfix + Dovecot SASL, dnsmasq, socat) for the real-server tests and benchmarks.
 
 Installs nothing (scripts/real-servers.sh does that): it writes every configuration into a temporary directory,
 starts the Debian binaries from there, and stops them by their process ids after the session. Postfix delivers
