@@ -6,6 +6,7 @@ their order and do not add up their delays), so every server reply, TLS records 
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import socket
 import threading
@@ -92,7 +93,5 @@ class DelayProxy:
 
 
 def with_shutdown(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
