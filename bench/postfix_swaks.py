@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from delay_proxy import DelayProxy  # noqa: E402
+from recording import shown  # noqa: E402
 
 from lab.real_servers import (  # noqa: E402
     LOOPBACK,
@@ -61,14 +62,6 @@ def timed(command: list[str], env: dict) -> tuple[float, subprocess.CompletedPro
     return time.perf_counter() - started, done
 
 
-def shown(command: list[str], replacements: dict[str, str]) -> str:
-    """The command as recorded: no machine paths, no password, lab ports as placeholders."""
-    text = " ".join(command).replace(sys.executable, ".venv/bin/python")
-    for value, placeholder in replacements.items():
-        text = text.replace(value, placeholder)
-    return text
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -76,7 +69,8 @@ def main() -> None:
     args = parser.parse_args()
     problem = missing_prerequisites() or (None if shutil.which("swaks") else "swaks is not installed")
     if problem:
-        raise SystemExit(f"cannot run: {problem}")
+        print(json.dumps({"benchmark": "postfix_swaks", "skipped": problem}))
+        return
 
     root = Path(tempfile.mkdtemp(prefix="rsb-"))
     processes = Processes(root)

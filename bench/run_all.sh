@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-.venv/bin/python}"
 mkdir -p bench/results
 { date -u +%Y-%m-%dT%H:%M:%SZ; echo "nproc $(nproc)"; uname -srm; "$PY" --version; } > bench/results/machine.txt
-for bench in checklist_rtt swaks_ratio batch_scale startup; do
+for bench in checklist_rtt swaks_ratio batch_scale startup postfix_swaks; do
   echo "== $bench" >&2
   "$PY" "bench/$bench.py" | tee "bench/results/$bench.json"
 done

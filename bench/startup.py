@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from recording import shown  # noqa: E402
 
 
 def run(command: list[str], env: dict) -> float:
@@ -52,7 +55,7 @@ def main() -> None:
     result = {"benchmark": "startup", "runs": args.runs, "tool": tool,
               "python_c_pass_median_s": round(medians[0], 4), "checks_help_median_s": round(medians[1], 4),
               "ratio": round(medians[1] / medians[0], 2), "target": 3, "nproc": os.cpu_count(),
-              "commands": [" ".join(bare), " ".join(helped)]}
+              "commands": [shown(bare), shown(helped)]}
     print(json.dumps(result, indent=2))
 
 

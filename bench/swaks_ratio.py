@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from checklist_rtt import server_replies  # noqa: E402
 from lab_server import LabProcess  # noqa: E402
+from recording import shown  # noqa: E402
 
 PASSWORD_VAR = "BENCH_LAB_PASSWORD"
 
@@ -105,6 +106,9 @@ def main() -> None:
             in_process.append(time.perf_counter() - started)
             in_replies.add(server_replies(report))
 
+        placeholders = {settings["password"]: "***", settings["ca_file"]: "<lab ca.pem>",
+                        settings["nameserver"]: "<lab dns>", settings["connect_to"]: "<lab smtp>",
+                        f"--port {settings['smtp_port']}": "--port <lab smtp port>"}
     ours_median, swaks_median = statistics.median(ours), statistics.median(theirs)
     in_median = statistics.median(in_process)
     result = {
@@ -117,8 +121,8 @@ def main() -> None:
                            "swaks": sorted(their_replies)},
         "ours_overhead_s": round(ours_median - max(our_replies) * args.delay, 4),
         "swaks_overhead_s": round(swaks_median - max(their_replies) * args.delay, 4),
-        "ours_command": " ".join(ours_cmd).replace(settings["password"], "***"),
-        "swaks_command": " ".join(swaks_cmd).replace(settings["password"], "***"),
+        "ours_command": shown(ours_cmd, placeholders),
+        "swaks_command": shown(swaks_cmd, placeholders),
         "target": 1.1, "nproc": os.cpu_count(),
     }
     print(json.dumps(result, indent=2))
