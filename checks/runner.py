@@ -14,6 +14,7 @@ from checks.model import CheckId, CheckResult, Finding, RunReport, Status
 from checks.redact import redact, secret_values
 from checks.registry import SPECS, CheckSpec, plan
 from checks.run_state import CheckContext, Deadline, Dependencies
+from checks.safe_text import visible
 from checks.settings.config import RelayConfig
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def stamp(check_id: CheckId, title: str, finding: Finding, duration_ms: int, sec
     """The report row for `finding`, with every secret of the run masked out of its texts and commands."""
 
     def clean(text: str) -> str:
-        return redact(text, secrets)
+        return visible(redact(text, secrets))  # outside text (DNS, certificates, replies) reaches outputs inert
 
     return CheckResult(
         check_id=check_id, title=title, status=finding.status, summary=clean(finding.summary),

@@ -21,6 +21,7 @@ from checks.batch.report import (
 )
 from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
 from checks.model import Verdict
+from checks.safe_text import markdown, one_line, visible
 
 REPORT_KEY = "batch.report"
 EXAMPLE_CSV = (
@@ -71,7 +72,7 @@ class ProgressBar:
         self.problems += outcome.verdict is Verdict.PROBLEMS
         self.bar.progress(self.done / max(1, self.total),
                           text=f"{self.done}/{self.total} setups checked · {self.problems} with problems "
-                               f"· last: {outcome.name}")
+                               f"· last: {markdown(one_line(outcome.name, 60))}")
 
 
 def run_with_progress(inputs: BatchInputs) -> BatchReport:
@@ -99,7 +100,7 @@ def render_summary(batch: BatchReport) -> None:
     columns[0].metric("Setups", len(batch.outcomes))
     for column, (label, count) in zip(columns[1:], verdict_counts(batch).items(), strict=True):
         column.metric(label, count)
-    table = [{"Setup": r["setup"], "Verdict": VERDICT_WORDS[Verdict(r["verdict"])], "Host": f"{r['host']}:{r['port']}",
+    table = [{"Setup": visible(r["setup"]), "Verdict": VERDICT_WORDS[Verdict(r["verdict"])], "Host": f"{r['host']}:{r['port']}",
               "Profile": r["profile"], "Pass": r["pass"], "Warn": r["warn"], "Fail": r["fail"], "Skip": r["skip"],
               "Error": r["error"], "Problems": r["problems"]} for r in summary_rows(batch)]
     st.dataframe(table, hide_index=True, width="stretch")
@@ -138,7 +139,7 @@ def render_setup(batch: BatchReport) -> None:
         return
     st.subheader("One setup in detail")
     by_name = {o.name: o for o in ordered}
-    name = st.selectbox("Setup", list(by_name), format_func=lambda n: f"{VERDICT_WORDS[by_name[n].verdict]} · {n}",
+    name = st.selectbox("Setup", list(by_name), format_func=lambda n: f"{VERDICT_WORDS[by_name[n].verdict]} · {visible(n)}",
                         key="batch.setup")
     render_report(by_name[name].report, key=f"batch.{name}", downloadable=False)
 

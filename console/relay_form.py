@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from checks.safe_text import markdown, visible
 from checks.settings.config import FieldError
 from console.forms import (
     FieldSpec,
@@ -112,7 +113,7 @@ def _widget(spec: FieldSpec) -> None:
 def _field(spec: FieldSpec, errors: dict[str, list[str]]) -> None:
     _widget(spec)
     for message in errors.get(spec.key, ()):
-        st.markdown(f":red[:material/error: {spec.label} {message}]")
+        st.markdown(f":red[:material/error: {spec.label} {markdown(message)}]")
 
 
 def _fields(specs: list[FieldSpec], errors: dict[str, list[str]]) -> None:
@@ -145,7 +146,7 @@ def relay_form(profile_id: str) -> None:
         _fields(advanced, errors)
     others = [f"{field} {m}" for field, messages in errors.items() if field not in shown for m in messages]
     if others:
-        st.error("\n\n".join(others))
+        st.error("\n\n".join(markdown(o) for o in others))
     if errors:
         st.error(f"Fix the {sum(len(m) for m in errors.values())} field(s) marked in red, then run again.")
 
@@ -153,7 +154,7 @@ def relay_form(profile_id: str) -> None:
 def signed_in_note() -> None:
     signed_in = st.session_state.get(SIGNED_IN_KEY)
     if signed_in is not None:
-        st.success(f"Signed in with Microsoft as **{signed_in.account or 'your account'}**: the refresh token is "
+        st.success(f"Signed in with Microsoft as **{markdown(signed_in.account or 'your account')}**: the refresh token is "
                    "used for this run (held in this session only, never shown or saved).", icon=":material/key:")
     else:
         st.page_link("pages/sign_in.py", label="Sign in with Microsoft to get a refresh token", icon=":material/key:")
@@ -176,7 +177,7 @@ def load_settings_control() -> None:
                      args=(st.session_state,), help="A file saved here or used with `python -m checks run --config`.")
     message = st.session_state.pop(LOAD_MESSAGE_KEY, None)
     if message:
-        (st.error if message[0] == "error" else st.success)(message[1])
+        (st.error if message[0] == "error" else st.success)(markdown(message[1]))
 
 
 def oauth_fields() -> None:
@@ -190,12 +191,12 @@ def oauth_fields() -> None:
 def show_outcome(outcome: Any) -> None:
     """A sign-in step's outcome: success, or the cause and the fix."""
     if outcome.ok:
-        st.success(outcome.summary)
+        st.success(markdown(outcome.summary))
         return
-    st.error(outcome.summary)
+    st.error(markdown(outcome.summary))
     if outcome.details:
-        st.text(outcome.details)
+        st.text(visible(outcome.details))
     if outcome.remediation:
-        st.info(f"**How to fix:** {outcome.remediation}", icon=":material/build:")
+        st.info(f"**How to fix:** {markdown(outcome.remediation)}", icon=":material/build:")
     if outcome.guide_section:
-        st.caption(f"Setup guide: {outcome.guide_section}")
+        st.caption(f"Setup guide: {markdown(outcome.guide_section)}")

@@ -10,6 +10,7 @@ import streamlit as st
 from checks.model import RunReport
 from checks.report.compare import Change, compare, summarise_changes
 from checks.report.reader import ReportFormatError, read_report
+from checks.safe_text import markdown, visible
 from console.icons import word
 
 MAX_FILES = 2
@@ -44,8 +45,8 @@ def change_rows(changes: list[Change]) -> list[dict[str, str]]:
     def status(value: object) -> str:
         return word(value) if value is not None else "—"
 
-    return [{"Change": c.kind, "Check": c.title, "Before": status(c.before_status),
-             "After": status(c.after_status), "Now": c.after_summary or c.before_summary} for c in changes]
+    return [{"Change": c.kind, "Check": visible(c.title), "Before": status(c.before_status),
+             "After": status(c.after_status), "Now": visible(c.after_summary or c.before_summary)} for c in changes]
 
 
 def render_comparison(before: RunReport, after: RunReport, names: tuple[str, str]) -> None:
@@ -65,6 +66,6 @@ def render_comparison(before: RunReport, after: RunReport, names: tuple[str, str
 
     for column, report, name in zip(st.columns(2), (before, after), names, strict=True):
         with column:
-            st.markdown(f"**{name}** · run `{report.run_id}` · {report.started_at:%Y-%m-%d %H:%M}")
+            st.markdown(f"**{markdown(name)}** · run {markdown(report.run_id)} · {report.started_at:%Y-%m-%d %H:%M}")
             verdict_banner(report)
             results_table(report)

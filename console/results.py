@@ -11,6 +11,7 @@ from checks.model import CheckId, CheckResult, RunReport, Status
 from checks.report.export import to_csv, to_json, to_markdown, verdict_line
 from checks.run_state import Dependencies
 from checks.runner import run_checklist
+from checks.safe_text import markdown, one_line, visible
 from checks.settings.config import RelayConfig
 from checks.target_policy import TargetPolicy
 from console.icons import STATUS_COLOURS, label, word
@@ -54,7 +55,7 @@ class StatusObserver:
 
     def on_finish(self, result: CheckResult) -> None:
         self.done += 1
-        self.box.markdown(f"{label(result.status)} · **{result.title}** — {result.summary}")
+        self.box.markdown(f"{label(result.status)} · **{markdown(result.title)}** — {markdown(one_line(result.summary))}")
 
 
 def run_with_progress(config: RelayConfig, *, label: str = "Running checks…", practice: bool = False
@@ -91,8 +92,8 @@ def verdict_banner(report: RunReport) -> None:
 def results_table(report: RunReport) -> None:
     import pandas as pd
 
-    frame = pd.DataFrame([{"Status": word(r.status), "Check": r.title, "Id": str(r.check_id), "Summary": r.summary,
-                           "Time (ms)": r.duration_ms} for r in report.results])
+    frame = pd.DataFrame([{"Status": word(r.status), "Check": visible(r.title), "Id": str(r.check_id),
+                           "Summary": visible(r.summary), "Time (ms)": r.duration_ms} for r in report.results])
     colours = {word(s): c for s, c in STATUS_COLOURS.items()}
     styled = frame.style.map(lambda v: f"background-color: {colours.get(v, '')}", subset=["Status"])
     st.dataframe(styled, hide_index=True, width="stretch")
@@ -100,21 +101,21 @@ def results_table(report: RunReport) -> None:
 
 def check_section(result: CheckResult) -> None:
     """One check: summary, details, the server's words, masked transcript and the fix."""
-    with st.expander(f"{label(result.status)} · {result.title} · `{result.check_id}`",
+    with st.expander(f"{label(result.status)} · {markdown(result.title)} · `{result.check_id}`",
                      expanded=result.status in OPEN_BY_DEFAULT):
-        st.markdown(f"{label(result.status)} — {result.summary}")
+        st.markdown(f"{label(result.status)} — {markdown(result.summary)}")
         if result.details:
-            st.text(result.details)
+            st.text(visible(result.details))
         if result.reply:
             st.caption("Server reply")
-            st.code(result.reply, language=None)
+            st.code(visible(result.reply), language=None)
         if result.remediation:
-            st.info(f"**How to fix:** {result.remediation}", icon=":material/build:")
+            st.info(f"**How to fix:** {markdown(result.remediation)}", icon=":material/build:")
         if result.guide_section:
-            st.caption(f"Setup guide: {result.guide_section}")
+            st.caption(f"Setup guide: {markdown(result.guide_section)}")
         if result.transcript:
             st.caption("Transcript (passwords and tokens masked)")
-            st.code("\n".join(result.transcript), language=None)
+            st.code(visible("\n".join(result.transcript)), language=None)
 
 
 def render_downloads(report: RunReport, *, key: str) -> None:
@@ -128,8 +129,9 @@ def render_downloads(report: RunReport, *, key: str) -> None:
 def render_report(report: RunReport, *, key: str, downloadable: bool = True) -> None:
     """The whole results view for one report."""
     verdict_banner(report)
-    st.caption(f"Run `{report.run_id}` · {report.profile} · {report.host}:{report.port} ({report.security}) · "
-               f"sender {report.sender or '—'} · {report.started_at:%Y-%m-%d %H:%M:%S %Z}")
+    target = f"{report.host}:{report.port} ({report.security})"
+    st.caption(f"Run {markdown(report.run_id)} · {markdown(report.profile)} · {markdown(target)} · "
+               f"sender {markdown(report.sender or '—')} · {report.started_at:%Y-%m-%d %H:%M:%S %Z}")
     results_table(report)
     if downloadable:
         render_downloads(report, key=key)

@@ -15,7 +15,9 @@ from checks.oauth.claims import (
     roles_of,
     scopes_of,
     user_of,
+    utc_time,
 )
+from checks.safe_text import visible
 
 SMTP_SCOPES = ("SMTP.Send",)
 SMTP_APP_ROLES = ("SMTP.SendAsApp",)
@@ -76,12 +78,13 @@ def claim_rows(claims: dict[str, Any]) -> list[dict[str, str]]:
     out = []
     for name, value in claims.items():
         if name in TIME_CLAIMS and isinstance(value, (int, float)):
-            text = dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            when = utc_time(value)
+            text = when.strftime("%Y-%m-%d %H:%M:%S UTC") if when else f"{value!r} (not a valid time)"
         elif isinstance(value, list):
             text = ", ".join(str(v) for v in value)
         else:
             text = str(value)
-        out.append({"Claim": name, "Value": text})
+        out.append({"Claim": visible(name), "Value": visible(text)})
     return out
 
 

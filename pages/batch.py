@@ -4,6 +4,7 @@ import streamlit as st
 
 from checks.batch.file import BatchFileError
 from checks.batch.run import DEFAULT_JOBS, MAX_JOBS
+from checks.safe_text import markdown
 from console.batch_view import EXAMPLE_CSV, REPORT_KEY, read_inputs, render_batch, run_with_progress
 
 st.title("Batch check")
@@ -33,7 +34,7 @@ if st.button("Run the batch", icon=":material/play_arrow:", type="primary", key=
         inputs = read_inputs(upload=upload, pasted=pasted, secrets_text=secrets_text,
                              use_environment=use_environment, jobs=int(jobs))
     except BatchFileError as exc:
-        st.error(str(exc), icon=":material/description:")
+        st.error(markdown(str(exc)), icon=":material/description:")
     else:
         st.session_state[REPORT_KEY] = run_with_progress(inputs)
 

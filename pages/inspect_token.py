@@ -4,6 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
+from checks.safe_text import markdown
 from console.tokens import claim_rows, countdown, inspect
 
 st.title("Inspect a token")
@@ -18,7 +19,7 @@ if token.strip() and facts is None:
              "for SMTP and Graph are JWTs; a refresh token is not, and cannot be inspected.")
 
 if facts is not None:
-    st.markdown(f"**Audience:** {facts.audience} · **User:** {facts.user or '— (app-only token)'}")
+    st.markdown(f"**Audience:** {markdown(facts.audience)} · **User:** {markdown(facts.user) or '— (app-only token)'}")
 
     @st.fragment(run_every=1)
     def expiry() -> None:
@@ -37,6 +38,7 @@ if facts is not None:
         st.warning("This token is neither for Exchange Online (SMTP) nor for Microsoft Graph. An SMTP token "
                    "must be issued for https://outlook.office.com (scope SMTP.Send): one token carries one "
                    "resource's permissions.")
-    st.markdown(f"**Scopes (scp):** {', '.join(facts.scopes) or '—'} · **Roles:** {', '.join(facts.roles) or '—'}")
+    st.markdown(f"**Scopes (scp):** {markdown(', '.join(facts.scopes)) or '—'} · "
+                f"**Roles:** {markdown(', '.join(facts.roles)) or '—'}")
     st.markdown("##### All claims")
     st.dataframe(claim_rows(facts.claims), hide_index=True, width="stretch")

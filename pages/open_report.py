@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from checks.safe_text import markdown
 from console.reports_io import load_reports, render_comparison
 from console.results import render_report
 
@@ -12,9 +13,9 @@ st.caption("Upload a report CSV (or JSON) saved from this console or the command
 uploads = st.file_uploader("Report files", type=["csv", "json"], accept_multiple_files=True, key="report.files")
 loaded = load_reports((f.name, f.getvalue()) for f in uploads or [])
 for error in loaded.errors:
-    st.error(error)
+    st.error(markdown(error))
 for note in loaded.notes:
-    st.info(note)
+    st.info(markdown(note))
 if len(loaded.reports) == 1:
     render_report(loaded.reports[0], key="opened", downloadable=False)
 elif len(loaded.reports) == 2:

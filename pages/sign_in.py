@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from checks.safe_text import markdown
 from console import signin
 from console.relay_form import oauth_fields, show_outcome
 from console.state import SIGNED_IN_KEY, keep_form
@@ -18,7 +19,7 @@ if "state" in st.query_params or "error" in st.query_params:  # the browser came
 
 signed_in = st.session_state.get(SIGNED_IN_KEY)
 if signed_in is not None:
-    st.success(f"Signed in as **{signed_in.account or 'your account'}**. The checks use this sign-in.", icon=":material/check_circle:")
+    st.success(f"Signed in as **{markdown(signed_in.account or 'your account')}**. The checks use this sign-in.", icon=":material/check_circle:")
     st.page_link("pages/check_relay.py", label="Run the checks with this sign-in", icon=":material/play_arrow:")
     st.button("Sign out", on_click=signin.sign_out, args=(st.session_state,))
 
@@ -42,7 +43,7 @@ with device_tab:
               args=(st.session_state,))
     waiting = st.session_state.get(signin.DEVICE_KEY)
     if waiting is not None:
-        st.info(waiting.message or f"Open {waiting.verification_uri} and enter the code below.")
+        st.info(markdown(waiting.message or f"Open {waiting.verification_uri} and enter the code below."))
         st.code(waiting.user_code, language=None)
         st.button("I have signed in", key="oauth.device_finish", type="primary", on_click=signin.on_finish_device,
                   args=(st.session_state,), help="Waits at most a minute for Microsoft to confirm.")

@@ -6,6 +6,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from checks.model import CheckId, CheckResult, RunReport, Status
+from checks.safe_text import plain
 from console.forms import settings_toml, settings_values
 from console.relay_form import apply_settings_file
 from console.results import downloads
@@ -22,7 +23,8 @@ def check_page() -> AppTest:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(getattr(e, "value", "")) for e in elements)
+    """What the user reads in these elements (Markdown escapes resolved)."""
+    return "\n".join(plain(str(getattr(e, "value", ""))) for e in elements)
 
 
 def every_text(at: AppTest) -> str:

@@ -4,11 +4,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from checks.safe_text import plain
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def texts(elements) -> str:
-    return "\n".join(str(getattr(e, "value", "")) for e in elements)
+    """What the user reads in these elements (Markdown escapes resolved)."""
+    return "\n".join(plain(str(getattr(e, "value", ""))) for e in elements)
 
 
 def test_run_limit_refuses_the_second_run_of_the_hour(monkeypatch):

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from checks.safe_text import plain
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 RUN_TIMEOUT = 90
 
@@ -18,7 +20,8 @@ def section(at: AppTest, check_id: str):
 
 
 def texts(element) -> str:
-    return "\n".join(str(getattr(e, "value", "")) for e in element)
+    """What the user reads in these elements (Markdown escapes resolved)."""
+    return "\n".join(plain(str(getattr(e, "value", ""))) for e in element)
 
 
 def run_scenario(at: AppTest, scenario_id: str) -> AppTest:

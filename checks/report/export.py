@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from checks.model import CheckResult, Command, RunReport, Status, Verdict
+from checks.safe_text import markdown, visible
 
 REPORT_COLUMNS = (
     "run_id", "started_at", "profile", "host", "port", "sender", "check_id", "title", "status", "summary",
@@ -30,8 +31,6 @@ FORMATS = ("table", "json", "csv", "markdown")
 CSV_LINE_END = "\r\n"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MARKDOWN_ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️", Status.ERROR: "💥"}
-
-_CONTROL_EXCEPT_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 # ----------------------------------------------------------------------------------------------- rows
@@ -54,15 +53,16 @@ def _iso(moment: dt.datetime, *, timespec: str = "auto") -> str:
 
 
 def rows(report: RunReport) -> list[dict[str, Any]]:
-    """One plain dict per result with exactly REPORT_COLUMNS (values as they are, not neutralised)."""
+    """One plain dict per result with exactly REPORT_COLUMNS (not neutralised; control characters visible)."""
     started = _iso(report.started_at, timespec="seconds")
     return [
         {
-            "run_id": report.run_id, "started_at": started, "profile": report.profile, "host": report.host,
-            "port": int(report.port), "sender": report.sender, "check_id": str(result.check_id),
-            "title": result.title, "status": str(result.status), "summary": result.summary,
-            "details": result.details, "remediation": result.remediation,
-            "guide_section": str(result.guide_section), "duration_ms": int(result.duration_ms),
+            "run_id": visible(report.run_id), "started_at": started, "profile": visible(report.profile),
+            "host": visible(report.host), "port": int(report.port), "sender": visible(report.sender),
+            "check_id": str(result.check_id), "title": visible(result.title), "status": str(result.status),
+            "summary": visible(result.summary), "details": visible(result.details),
+            "remediation": visible(result.remediation), "guide_section": visible(result.guide_section),
+            "duration_ms": int(result.duration_ms),
         }
         for result in report.results
     ]
@@ -108,20 +108,21 @@ def to_csv(report: RunReport, *, bom: bool = False) -> str:
 def run_summary(report: RunReport) -> dict[str, Any]:
     """The report's "run" object (JSON contract)."""
     return {
-        "id": report.run_id, "started_at": _iso(report.started_at), "finished_at": _iso(report.finished_at),
-        "tool_version": report.tool_version, "profile": report.profile, "host": report.host,
-        "port": int(report.port), "security": report.security, "sender": report.sender,
-        "verdict": str(report.verdict),
+        "id": visible(report.run_id), "started_at": _iso(report.started_at),
+        "finished_at": _iso(report.finished_at), "tool_version": visible(report.tool_version),
+        "profile": visible(report.profile), "host": visible(report.host), "port": int(report.port),
+        "security": visible(report.security), "sender": visible(report.sender), "verdict": str(report.verdict),
     }
 
 
 def result_dict(result: CheckResult) -> dict[str, Any]:
     """One entry of the report's "results" list; reply and transcript were masked by the engine."""
     return {
-        "check_id": str(result.check_id), "title": result.title, "status": str(result.status),
-        "summary": result.summary, "details": result.details, "remediation": result.remediation,
-        "guide_section": str(result.guide_section), "duration_ms": int(result.duration_ms),
-        "reply": result.reply, "transcript": list(result.transcript),
+        "check_id": str(result.check_id), "title": visible(result.title), "status": str(result.status),
+        "summary": visible(result.summary), "details": visible(result.details),
+        "remediation": visible(result.remediation), "guide_section": visible(result.guide_section),
+        "duration_ms": int(result.duration_ms), "reply": visible(result.reply),
+        "transcript": [visible(line) for line in result.transcript],
         "commands": [command_dict(c) for c in result.commands],
     }
 
@@ -142,23 +143,17 @@ def to_json(report: RunReport, *, compact: bool = False) -> str:
 # ------------------------------------------------------------------------------------------- markdown
 
 
-def _md_clean(text: str) -> str:
-    text = _CONTROL_EXCEPT_NEWLINE.sub("", str(text).replace("\r\n", "\n").replace("\t", "    "))
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def md_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, line breaks as <br>."""
-    cleaned = _md_clean(text).replace("\\", "\\\\").replace("|", "\\|").strip()
-    return cleaned.replace("\r", "").replace("\n", "<br>")
+    """Text inert inside a Markdown table cell: every special character escaped, line breaks as <br>."""
+    return markdown(str(text).strip()).replace("  \n", "<br>")
 
 
 def _md_prose(text: str) -> str:
-    return "  \n".join(_md_clean(text).strip().split("\n"))
+    return markdown(str(text).strip())
 
 
 def _md_code(text: str, language: str = "text") -> str:
-    body = _CONTROL_EXCEPT_NEWLINE.sub("", str(text).replace("\r\n", "\n")).rstrip("\n")
+    body = visible(text).rstrip("\n")
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{language}\n{body}\n{fence}"
@@ -195,12 +190,12 @@ def to_markdown(report: RunReport) -> str:
         lines.append(f"| Tool version | {md_cell(report.tool_version)} |")
     lines += ["", "| Status | Check | Summary |", "|---|---|---|"]
     for result in report.results:
-        lines.append(f"| {MARKDOWN_ICONS[result.status]} {result.status} | `{md_cell(str(result.check_id))}` "
+        lines.append(f"| {MARKDOWN_ICONS[result.status]} {result.status} | `{result.check_id}` "
                      f"{md_cell(result.title)} | {md_cell(result.summary)} |")
     for result in report.results:
         if result.status == Status.PASS:
             continue
-        lines += ["", f"### {MARKDOWN_ICONS[result.status]} {result.status}: {_md_clean(result.title)} "
+        lines += ["", f"### {MARKDOWN_ICONS[result.status]} {result.status}: {_md_prose(result.title)} "
                       f"(`{result.check_id}`)", "", _md_prose(result.summary)]
         if result.details:
             lines += ["", f"**Details:** {_md_prose(result.details)}"]

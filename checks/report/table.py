@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import os
-import re
 import textwrap
 from collections.abc import Mapping
 from typing import IO, Any
 
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
+from checks.safe_text import visible
 
 UNICODE_ICONS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "?"}
 ASCII_ICONS = {Status.PASS: "+", Status.WARN: "!", Status.FAIL: "x", Status.SKIP: "-", Status.ERROR: "?"}
 COLOURS = {Status.PASS: "32", Status.WARN: "33", Status.FAIL: "31", Status.SKIP: "2", Status.ERROR: "35"}
 RUNNING = "…"
 CHECK_ID_WIDTH = max(len(c.value) for c in CheckId)
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def safe_text(text: Any) -> str:
-    """Text fit for a terminal: escape sequences and other control characters shown as \\xNN, never executed."""
-    text = str(text).replace("\r\n", "\n").replace("\t", "    ")
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else "", text)
+    """Text fit for a terminal: escape sequences, control and bidi characters shown as \\xNN, never executed."""
+    return visible(text).replace("\t", "    ")
 
 
 def is_terminal(stream: Any) -> bool:
