@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import re
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,6 +29,7 @@ from checks.target_policy import ENV_RESTRICT
 from lab.entra import EntraScenario, RunningEntra
 from lab.entra_data import LAB_APP_CALLBACK
 
+ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "admin@contoso.example"
 CONSOLE = "http://localhost:8501/"
 GOOD_POWERSHELL = """
@@ -186,3 +193,51 @@ def test_without_pasted_powershell_the_smtp_auth_checks_wait_for_it(entra):
     assert report.result("audit.smtp_auth").status is Status.SKIP
     assert "PowerShell" in report.result("audit.smtp_auth").remediation
     assert report.verdict is Verdict.INCOMPLETE
+
+
+def _cli(e: RunningEntra, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    command = [sys.executable, "-m", "checks", "audit", "--tenant-id", e.tenant_id, "--client-id", e.client_id,
+               "--client-secret-env", "AUDIT_TEST_SECRET", "--sender", e.sender, "--login-url", e.base_url,
+               "--graph-url", e.graph_url, "--ca-file", str(e.ca_file), "--timeout", "5", *args]
+    environment = {k: v for k, v in os.environ.items() if k != ENV_RESTRICT}
+    environment.update({"AUDIT_TEST_SECRET": e.client_secret, **(env or {})})
+    return subprocess.Popen(command, cwd=ROOT, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_cli_audit_signs_the_admin_in_with_a_device_code(entra, tmp_path):
+    # Given the CLI started for a tenant whose sender is an alias, with the PowerShell output in a file
+    e = entra(EntraScenario.SENDER_IS_ALIAS)
+    pasted = tmp_path / "smtp-auth.txt"
+    pasted.write_text(GOOD_POWERSHELL.replace("alice@contoso.example", e.sender))
+    out = tmp_path / "audit.json"
+    process = _cli(e, "--app-callback", LAB_APP_CALLBACK, "--powershell-output", str(pasted), "--format", "json",
+                   "--output", str(out))
+    # When the admin enters the code the CLI shows
+    line = process.stderr.readline()
+    code = re.search(r"enter the code (\w+)", line).group(1)
+    requests.post(f"{e.base_url}/devicelogin", data={"user_code": code, "login_hint": ADMIN},
+                  verify=str(e.ca_file), timeout=5)
+    _, err = process.communicate(timeout=60)
+    # Then the report names the alias, the exit status says there are problems, and no token is in any output
+    assert process.returncode == 1, err
+    document = json.loads(out.read_text())
+    results = {r["check_id"]: r for r in document["results"]}
+    assert results["audit.sender_address"]["status"] == "fail"
+    assert results["audit.smtp_auth"]["status"] == "pass"
+    written = out.read_text() + err + line
+    assert not [t for t in e.issued_tokens if t in written]
+
+
+def test_cli_prints_the_read_only_script_without_signing_in(entra):
+    e = entra()
+    process = _cli(e, "--print-script")
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert f"Get-CASMailbox -Identity '{e.sender}'" in out and "Set-" not in out
+
+
+def test_cli_audit_is_refused_on_a_hosted_console(entra):
+    process = _cli(entra(), env={ENV_RESTRICT: "1"})
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2 and ENV_ALLOW_AUDIT in err

@@ -60,7 +60,7 @@ class _Inert:
         return self
 
 
-COMMANDS = ("run", "batch", "explain", "history")
+COMMANDS = ("run", "batch", "explain", "history", "audit")
 
 
 def _wanted_command(argv: Sequence[str]) -> str:
@@ -68,29 +68,9 @@ def _wanted_command(argv: Sequence[str]) -> str:
     return argv[0] if argv and argv[0] in COMMANDS else ""
 
 
-def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
-                 command: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser (output to the given streams; errors raise instead of exiting the process).
-
-    `command` limits the options added to that subcommand's ('' none, None all); the help texts stay the same.
-    """
-    parser_class = _parser_class(out or sys.stdout, err or sys.stderr)
-    parser = parser_class(
-        prog="python -m checks",
-        description="SMTP relay troubleshooting console: check a relay setup step by step, or explain a reply.",
-        epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings.",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="{run,batch,explain,history}", parser_class=parser_class)
-
-    run = commands.add_parser(
-        "run", help="run the checklist against a relay setup",
-        description="Run the checklist. Flags override the --config file. Secrets are read from the environment "
-                    "(--password-env, --client-secret-env, --refresh-token-env) or standard input, never from "
-                    "the command line.",
-        epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings.")
-    if command not in (None, "run"):
-        run = _Inert()
-    setup = run.add_argument_group("settings")
+def add_settings_arguments(parser: Any) -> None:
+    """The relay settings flags (shared by `run` and `audit`); secrets only by environment or stdin."""
+    setup = parser.add_argument_group("settings")
     setup.add_argument("--config", metavar="FILE.toml", help="settings file (keys as the long options, '-' as '_')")
     setup.add_argument("--profile", metavar=f"{{{PROFILES.replace('|', ',')}}}", help="preset from the setup guide")
     setup.add_argument("--host", metavar="H", help="relay host name")
@@ -117,6 +97,31 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
     setup.add_argument("--login-url", metavar="URL", help="Entra ID login endpoint (https)")
     setup.add_argument("--graph-url", metavar="URL", help="Microsoft Graph endpoint (https)")
     setup.add_argument("--send-test-to", metavar="ADDR", help="send a test message to this address")
+
+
+def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
+                 command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser (output to the given streams; errors raise instead of exiting the process).
+
+    `command` limits the options added to that subcommand's ('' none, None all); the help texts stay the same.
+    """
+    parser_class = _parser_class(out or sys.stdout, err or sys.stderr)
+    parser = parser_class(
+        prog="python -m checks",
+        description="SMTP relay troubleshooting console: check a relay setup step by step, or explain a reply.",
+        epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{run,batch,explain,history,audit}", parser_class=parser_class)
+
+    run = commands.add_parser(
+        "run", help="run the checklist against a relay setup",
+        description="Run the checklist. Flags override the --config file. Secrets are read from the environment "
+                    "(--password-env, --client-secret-env, --refresh-token-env) or standard input, never from "
+                    "the command line.",
+        epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings.")
+    if command not in (None, "run"):
+        run = _Inert()
+    add_settings_arguments(run)
     output = run.add_argument_group("output")
     output.add_argument("--only", metavar="ID[,ID...]", help="run only these checks (and what they need)")
     output.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
@@ -131,6 +136,10 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
     from checks.cli.history import add_history_parser
 
     add_history_parser(commands, wanted=command in (None, "history"))
+
+    from checks.cli.audit import add_audit_parser
+
+    add_audit_parser(commands, wanted=command in (None, "audit"))
 
     explain = commands.add_parser(
         "explain", help="explain a server reply or an AADSTS error",
@@ -373,6 +382,10 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, std
             from checks.cli.history import run_history_command
 
             return run_history_command(args, stdout=stdout, stderr=stderr, environ=environ)
+        if args.command == "audit":
+            from checks.cli.audit import run_audit_command
+
+            return run_audit_command(args, stdin=stdin, stdout=stdout, stderr=stderr, environ=environ)
         return _explain(args, stdin=stdin, stdout=stdout, stderr=stderr)
     except _ParserExit as exc:
         return exc.status
