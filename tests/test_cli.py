@@ -63,7 +63,7 @@ def test_help_runs_as_a_module_without_heavy_imports():
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=30)
     # Then it prints the usage, exits 0 and has imported nothing heavy
     assert result.returncode == 0, result.stderr
-    assert "HEAVY []" in result.stdout and "{run,batch,explain,history,audit}" in result.stdout
+    assert "HEAVY []" in result.stdout and "{run,batch,explain,history,audit,watch}" in result.stdout
     module = run_module("--help")
     assert module.returncode == 0 and "usage: python -m checks" in module.stdout
 

@@ -60,7 +60,7 @@ class _Inert:
         return self
 
 
-COMMANDS = ("run", "batch", "explain", "history", "audit")
+COMMANDS = ("run", "batch", "explain", "history", "audit", "watch")
 
 
 def _wanted_command(argv: Sequence[str]) -> str:
@@ -111,7 +111,7 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
         description="SMTP relay troubleshooting console: check a relay setup step by step, or explain a reply.",
         epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{run,batch,explain,history,audit}", parser_class=parser_class)
+    commands = parser.add_subparsers(dest="command", metavar="{run,batch,explain,history,audit,watch}", parser_class=parser_class)
 
     run = commands.add_parser(
         "run", help="run the checklist against a relay setup",
@@ -140,6 +140,10 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
     from checks.cli.audit import add_audit_parser
 
     add_audit_parser(commands, wanted=command in (None, "audit"))
+
+    from checks.cli.watch import add_watch_parser
+
+    add_watch_parser(commands, wanted=command in (None, "watch"))
 
     explain = commands.add_parser(
         "explain", help="explain a server reply or an AADSTS error",
@@ -382,6 +386,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, std
             from checks.cli.history import run_history_command
 
             return run_history_command(args, stdout=stdout, stderr=stderr, environ=environ)
+        if args.command == "watch":
+            from checks.cli.watch import run_watch_command
+
+            return run_watch_command(args, stdout=stdout, stderr=stderr, environ=environ,
+                                     deps=deps or _default_deps(environ))
         if args.command == "audit":
             from checks.cli.audit import run_audit_command
 
