@@ -17,11 +17,9 @@ from checks.oauth.claims import (
     user_of,
     utc_time,
 )
+from checks.oauth.permissions import GRAPH_PERMISSIONS, SMTP_SEND, SMTP_SEND_AS_APP
 from checks.safe_text import visible
 
-SMTP_SCOPES = ("SMTP.Send",)
-SMTP_APP_ROLES = ("SMTP.SendAsApp",)
-GRAPH_SCOPES = ("Mail.Send", "Mail.ReadWrite", "User.Read.All")
 TIME_CLAIMS = ("exp", "nbf", "iat")
 
 
@@ -66,10 +64,10 @@ def requirements(resource: str, scopes: frozenset[str], roles: frozenset[str]) -
     """Each permission the guide's setup needs from this token's resource, present or not."""
     if resource == "exchange":
         if roles:  # app-only token (client credentials)
-            return tuple(Requirement(r, r in roles, "app-only SMTP (application permission)") for r in SMTP_APP_ROLES)
-        return tuple(Requirement(s, s in scopes, "XOAUTH2 sign-in to smtp.office365.com") for s in SMTP_SCOPES)
+            return tuple(Requirement(r, r in roles, "app-only SMTP (application permission)") for r in (SMTP_SEND_AS_APP,))
+        return tuple(Requirement(s, s in scopes, "XOAUTH2 sign-in to smtp.office365.com") for s in (SMTP_SEND,))
     if resource == "graph":
-        return tuple(Requirement(s, s in scopes, "Microsoft Graph permission of the guide") for s in GRAPH_SCOPES)
+        return tuple(Requirement(s, s in scopes, "Microsoft Graph permission of the guide") for s in GRAPH_PERMISSIONS)
     return ()
 
 

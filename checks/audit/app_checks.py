@@ -12,9 +12,10 @@ from checks.audit.request import AuditInput
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.oauth.endpoints import EXCHANGE_APP_ID, GRAPH_APP_ID
+from checks.oauth.permissions import GRAPH_PERMISSIONS, SMTP_SEND
 
-GRAPH_NEEDED = ("Mail.Send", "Mail.ReadWrite", "User.Read.All", "User.Read")  # the guide's Graph permissions
-SMTP_SEND = "SMTP.Send"  # the portal lists it under Microsoft Graph; Exchange Online's API also offers it
+GRAPH_NEEDED = (*GRAPH_PERMISSIONS, "User.Read")  # the guide's Graph permissions, with the default User.Read
+# SMTP_SEND: the portal lists it under Microsoft Graph; Exchange Online's API also offers it
 RESOURCE_NAMES = {GRAPH_APP_ID: "Microsoft Graph", EXCHANGE_APP_ID: "Office 365 Exchange Online"}
 AUDIENCES = {
     "AzureADMyOrg": "Accounts in this organizational directory only (single tenant)",

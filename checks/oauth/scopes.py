@@ -25,11 +25,10 @@ from checks.oauth.claims import (
 )
 from checks.oauth.endpoints import endpoints_for
 from checks.oauth.http import network_problem
+from checks.oauth.permissions import GRAPH_PERMISSIONS
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod
 from checks.settings.secret import Secret
-
-GRAPH_NEEDED = ("Mail.Send", "Mail.ReadWrite", "User.Read.All")
 
 
 def _graph_permissions(ctx: CheckContext, app: Any) -> tuple[dict[str, Any], list[str], Finding | None]:
@@ -38,11 +37,11 @@ def _graph_permissions(ctx: CheckContext, app: Any) -> tuple[dict[str, Any], lis
     ends = endpoints_for(ctx.config)
     result = app.acquire_token_by_refresh_token(refresh.reveal(), scopes=[ends.graph_default_scope])
     if "error" in result:
-        return {}, list(GRAPH_NEEDED), explain(result, doing="getting a Graph token from the same refresh token")
+        return {}, list(GRAPH_PERMISSIONS), explain(result, doing="getting a Graph token from the same refresh token")
     token = Secret(str(result["access_token"]))
     ctx.set_resource(GRAPH_TOKEN_RESOURCE, token)
     claims = decode_claims(token)
-    return claims, [p for p in GRAPH_NEEDED if p not in scopes_of(claims)], None
+    return claims, [p for p in GRAPH_PERMISSIONS if p not in scopes_of(claims)], None
 
 
 def check_scopes(ctx: CheckContext) -> Finding:
