@@ -90,20 +90,54 @@ class Finding:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One row of the report: a check's verdict, the server's words, the cause and the fix."""
+    """One row of the report: which check, its title, what it found (the Finding) and how long it took."""
 
     check_id: CheckId
     title: str
-    status: Status
-    summary: str
-    details: str = ""
-    remediation: str = ""
-    guide_section: str = ""
+    finding: Finding
     duration_ms: int = 0
-    reply: str = ""
-    transcript: tuple[str, ...] = ()
-    facts: Mapping[str, Any] = field(default_factory=dict)
-    commands: tuple[Command, ...] = ()
+
+    @classmethod
+    def of(cls, check_id: CheckId, title: str, status: Status, summary: str, *, duration_ms: int = 0,
+           **finding: Any) -> CheckResult:
+        """A result built from its Finding's fields (for the runner's skips, imported rows and tests)."""
+        return cls(check_id, title, Finding(status, summary, **finding), duration_ms)
+
+    @property
+    def status(self) -> Status:
+        return self.finding.status
+
+    @property
+    def summary(self) -> str:
+        return self.finding.summary
+
+    @property
+    def details(self) -> str:
+        return self.finding.details
+
+    @property
+    def remediation(self) -> str:
+        return self.finding.remediation
+
+    @property
+    def guide_section(self) -> str:
+        return str(self.finding.guide_section)
+
+    @property
+    def reply(self) -> str:
+        return self.finding.reply
+
+    @property
+    def transcript(self) -> tuple[str, ...]:
+        return self.finding.transcript
+
+    @property
+    def facts(self) -> Any:
+        return self.finding.facts
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return self.finding.commands
 
     @property
     def ok(self) -> bool:

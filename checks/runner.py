@@ -49,13 +49,12 @@ def stamp(check_id: CheckId, title: str, finding: Finding, duration_ms: int, sec
     def clean(text: str) -> str:
         return visible(redact(text, secrets))  # outside text (DNS, certificates, replies) reaches outputs inert
 
-    return CheckResult(
-        check_id=check_id, title=title, status=finding.status, summary=clean(finding.summary),
-        details=clean(finding.details), remediation=clean(finding.remediation),
-        guide_section=str(finding.guide_section), duration_ms=duration_ms, reply=clean(finding.reply),
-        transcript=tuple(clean(line) for line in finding.transcript), facts=dict(finding.facts),
-        commands=tuple(replace(c, code=clean(c.code), title=clean(c.title)) for c in finding.commands),
-    )
+    cleaned = replace(
+        finding, summary=clean(finding.summary), details=clean(finding.details),
+        remediation=clean(finding.remediation), guide_section=str(finding.guide_section), reply=clean(finding.reply),
+        transcript=tuple(clean(line) for line in finding.transcript),
+        commands=tuple(replace(c, code=clean(c.code), title=clean(c.title)) for c in finding.commands))
+    return CheckResult(check_id, title, cleaned, duration_ms)
 
 
 def _run_one(spec: CheckSpec, ctx: CheckContext) -> tuple[Finding, int]:
@@ -113,7 +112,7 @@ def run_checklist(
                 if reason is None and deadline.expired:
                     reason = f"Not run: the run deadline of {config.deadline:g} s was reached."
                 if reason is not None:
-                    finish(CheckResult(spec.id, spec.title, Status.SKIP, reason))
+                    finish(CheckResult.of(spec.id, spec.title, Status.SKIP, reason))
                     continue
                 _notify(observer, "on_start", spec.id, spec.title)
                 running[executor.submit(_run_one, spec, ctx)] = spec
@@ -123,7 +122,7 @@ def run_checklist(
             if not done:
                 for future, spec in running.items():
                     future.cancel()
-                    finish(CheckResult(spec.id, spec.title, Status.ERROR,
+                    finish(CheckResult.of(spec.id, spec.title, Status.ERROR,
                                        f"Did not finish within the run deadline of {config.deadline:g} s.",
                                        details="Raise --deadline, or look for a server that answers very slowly."))
                 running.clear()

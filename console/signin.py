@@ -21,19 +21,39 @@ DEVICE_KEY = "oauth.device_flow"
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a sign-in step ended with, for the page to show."""
+    """What a sign-in step ended with, for the page to show: a Finding, plus the link to open next."""
 
-    ok: bool
-    summary: str
-    remediation: str = ""
-    details: str = ""
-    guide_section: str = ""
+    finding: Finding
     auth_uri: str = ""
 
+    @classmethod
+    def done(cls, summary: str, *, auth_uri: str = "") -> Outcome:
+        return cls(Finding(Status.PASS, summary), auth_uri)
 
-def _from_finding(finding: Finding) -> Outcome:
-    return Outcome(finding.status in (Status.PASS, Status.WARN), finding.summary, finding.remediation,
-                   finding.details, str(finding.guide_section))
+    @classmethod
+    def refused(cls, summary: str, remediation: str = "", details: str = "", guide_section: str = "") -> Outcome:
+        return cls(Finding(Status.FAIL, summary, details=details, remediation=remediation,
+                           guide_section=guide_section))
+
+    @property
+    def ok(self) -> bool:
+        return self.finding.status in (Status.PASS, Status.WARN)
+
+    @property
+    def summary(self) -> str:
+        return self.finding.summary
+
+    @property
+    def remediation(self) -> str:
+        return self.finding.remediation
+
+    @property
+    def details(self) -> str:
+        return self.finding.details
+
+    @property
+    def guide_section(self) -> str:
+        return str(self.finding.guide_section)
 
 
 def redirect_uri(page_url: str | None) -> str:
@@ -58,18 +78,18 @@ def start_sign_in(state: MutableMapping[str, Any], page_url: str | None, *, stor
     config, errors = oauth_config(state)
     state[ERRORS_KEY] = errors
     if config is None:
-        return Outcome(False, "Fill in the fields marked in red first.")
+        return Outcome.refused("Fill in the fields marked in red first.")
     try:
         pending = oauth_flows.start_auth_code_flow(config, redirect_uri=redirect_uri(page_url),
                                                    login_hint=config.sender, http_session=http_session)
         problem = oauth_flows.preflight_auth_code_flow(config, pending, http_session=http_session)
     except oauth_flows.SignInError as exc:
-        return _from_finding(exc.finding)
+        return Outcome(exc.finding)
     if problem is not None:
-        return _from_finding(problem)
+        return Outcome(problem)
     settings = {k: v for k, v in config.public_settings().items() if k != "ehlo_name"}
     store.put(pending.state, pending, settings=settings, client_secret=config.client_secret)
-    return Outcome(True, "Open the Microsoft sign-in and sign in as the sender's account.", auth_uri=pending.auth_uri)
+    return Outcome.done("Open the Microsoft sign-in and sign in as the sender's account.", auth_uri=pending.auth_uri)
 
 
 def finish_sign_in(state: MutableMapping[str, Any], query: Mapping[str, str], *, store: FlowStore = PENDING_FLOWS,
@@ -80,24 +100,24 @@ def finish_sign_in(state: MutableMapping[str, Any], query: Mapping[str, str], *,
 
         explanation = explain_aadsts({"error": query.get("error", ""),
                                       "error_description": query.get("error_description", "")})
-        return Outcome(False, f"Microsoft refused the sign-in: {explanation.title}", explanation.fix,
-                       explanation.cause, explanation.guide_section)
+        return Outcome.refused(f"Microsoft refused the sign-in: {explanation.title}", explanation.fix,
+                               explanation.cause, explanation.guide_section)
     pending = store.take(str(query.get("state", "")))
     if pending is None:
-        return Outcome(False, "This sign-in is unknown or expired (they last 10 minutes, and each works once).",
-                       "Start the sign-in again from this page.")
+        return Outcome.refused("This sign-in is unknown or expired (they last 10 minutes, and each works once).",
+                               "Start the sign-in again from this page.")
     values = {**pending.settings, "profile": ProfileId.M365_OAUTH2.value}
     if pending.client_secret is not None:
         values["client_secret"] = pending.client_secret
     config, errors = build_config(values)
     if config is None:
-        return Outcome(False, "The saved sign-in settings are no longer valid.", "Start the sign-in again.")
+        return Outcome.refused("The saved sign-in settings are no longer valid.", "Start the sign-in again.")
     try:
         result = oauth_flows.finish_auth_code_flow(config, pending.sign_in, dict(query), http_session=http_session)
     except oauth_flows.SignInError as exc:
-        return _from_finding(exc.finding)
+        return Outcome(exc.finding)
     _remember(state, result, values)
-    return Outcome(True, f"Signed in as {result.user or 'your account'}: the refresh token is ready for the checks.")
+    return Outcome.done(f"Signed in as {result.user or 'your account'}: the refresh token is ready for the checks.")
 
 
 def _remember(state: MutableMapping[str, Any], result: Any, values: Mapping[str, Any]) -> None:
@@ -111,14 +131,14 @@ def start_device(state: MutableMapping[str, Any], *, http_session: Any = None) -
     config, errors = oauth_config(state)
     state[ERRORS_KEY] = errors
     if config is None:
-        return Outcome(False, "Fill in the fields marked in red first.")
+        return Outcome.refused("Fill in the fields marked in red first.")
     try:
         pending = oauth_flows.start_device_flow(config, http_session=http_session)
     except oauth_flows.SignInError as exc:
-        return _from_finding(exc.finding)
+        return Outcome(exc.finding)
     state[DEVICE_KEY] = pending
-    return Outcome(True, pending.message or f"Open {pending.verification_uri} and enter {pending.user_code}.",
-                   auth_uri=pending.verification_uri)
+    return Outcome.done(pending.message or f"Open {pending.verification_uri} and enter {pending.user_code}.",
+                        auth_uri=pending.verification_uri)
 
 
 def finish_device(state: MutableMapping[str, Any], *, wait_seconds: float = 60.0, http_session: Any = None
@@ -126,20 +146,20 @@ def finish_device(state: MutableMapping[str, Any], *, wait_seconds: float = 60.0
     """Wait (bounded) for the device sign-in to complete; keeps the refresh token server-side in this session."""
     pending = state.get(DEVICE_KEY)
     if pending is None:
-        return Outcome(False, "No device sign-in is waiting.", "Start one first.")
+        return Outcome.refused("No device sign-in is waiting.", "Start one first.")
     config, errors = oauth_config(state)
     if config is None:
-        return Outcome(False, "Fill in the fields marked in red first.")
+        return Outcome.refused("Fill in the fields marked in red first.")
     try:
         result = oauth_flows.finish_device_flow(config, pending, wait_seconds=wait_seconds,
                                                 http_session=http_session)
     except oauth_flows.SignInError as exc:
-        return _from_finding(exc.finding)
+        return Outcome(exc.finding)
     state.pop(DEVICE_KEY, None)
     values = {k: v for k, v in config.public_settings().items() if k != "ehlo_name"}
     values["client_secret"] = config.client_secret
     _remember(state, result, values)
-    return Outcome(True, f"Signed in as {result.user or 'your account'}: the refresh token is ready for the checks.")
+    return Outcome.done(f"Signed in as {result.user or 'your account'}: the refresh token is ready for the checks.")
 
 
 def sign_out(state: MutableMapping[str, Any]) -> None:

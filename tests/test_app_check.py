@@ -141,8 +141,8 @@ def test_working_lab_setup_gets_the_basic_auth_warning_but_is_ready():
 def sample_report(status: Status = Status.FAIL, summary: str = "535 refused") -> RunReport:
     moment = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
     return RunReport("abc123", moment, moment, "test", "gmail", "smtp.gmail.com", 587, "starttls", "a@example.com",
-                     (CheckResult(CheckId.SETTINGS, "Settings match the setup guide", Status.PASS, "ok"),
-                      CheckResult(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", status, summary,
+                     (CheckResult.of(CheckId.SETTINGS, "Settings match the setup guide", Status.PASS, "ok"),
+                      CheckResult.of(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", status, summary,
                                   remediation="Create an app password.")))
 
 

@@ -131,8 +131,8 @@ def test_token_helpers():
 def report(auth_status: Status, run_id: str) -> RunReport:
     moment = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
     return RunReport(run_id, moment, moment, "test", "gmail", "smtp.gmail.com", 587, "starttls", "a@example.com",
-                     (CheckResult(CheckId.SETTINGS, "Settings match the setup guide", Status.PASS, "ok"),
-                      CheckResult(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", auth_status, f"sign-in {auth_status}",
+                     (CheckResult.of(CheckId.SETTINGS, "Settings match the setup guide", Status.PASS, "ok"),
+                      CheckResult.of(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", auth_status, f"sign-in {auth_status}",
                                   remediation="Create an app password.")))
 
 

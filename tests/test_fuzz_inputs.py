@@ -228,7 +228,7 @@ def sample_report():
     from checks.model import CheckId, CheckResult, RunReport, Status
 
     moment = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
-    results = tuple(CheckResult(check_id, check_id.value, status, f"=summary {check_id.value}", details="d\nx",
+    results = tuple(CheckResult.of(check_id, check_id.value, status, f"=summary {check_id.value}", details="d\nx",
                                 duration_ms=12) for check_id, status in zip(
         list(CheckId)[:6], [Status.PASS, Status.WARN, Status.FAIL, Status.SKIP, Status.ERROR, Status.PASS], strict=True))
     return RunReport("run1", moment, moment, "1.0", "custom", "smtp.lab.test", 587, "starttls",

@@ -22,12 +22,12 @@ def report(run_id: str, *, hours_ago: float = 0, failing: CheckId | None = None,
     """A finished Microsoft 365 run: settings warn about Basic auth, TLS and AUTH pass unless `failing`."""
     started = NOW - dt.timedelta(hours=hours_ago)
     results = (
-        CheckResult(CheckId.SETTINGS, "Settings", Status.WARN, "Basic auth goes away",
+        CheckResult.of(CheckId.SETTINGS, "Settings", Status.WARN, "Basic auth goes away",
                     facts={"basic_auth_off": "2026-12-31"}),
-        CheckResult(CheckId.TLS, "TLS", Status.PASS, "TLS 1.3", reply="220 2.0.0 SMTP server ready",
+        CheckResult.of(CheckId.TLS, "TLS", Status.PASS, "TLS 1.3", reply="220 2.0.0 SMTP server ready",
                     transcript=("S: 220 ready", "C: STARTTLS"),
                     facts={"certificate_not_after": "2027-03-01", **(facts or {})}),
-        CheckResult(CheckId.AUTH_CREDENTIALS, "Sign-in", Status.FAIL if failing is CheckId.AUTH_CREDENTIALS
+        CheckResult.of(CheckId.AUTH_CREDENTIALS, "Sign-in", Status.FAIL if failing is CheckId.AUTH_CREDENTIALS
                     else Status.PASS, "535 5.7.139" if failing else "Signed in",
                     facts={"knowledge_entry": "smtp-auth-disabled"} if failing else {}),
     )

@@ -163,7 +163,7 @@ def test_a_formula_at_the_start_of_a_cell_is_neutralised(hostile, lab_settings):
     lines = report.result(CheckId.SMTP_GREETING).reply.split("\n")
     formulas = [line[4:] for line in lines if line[4:5] in ("=", "+", "-", "@")]
     assert len(formulas) == 4
-    results = tuple(replace(r, summary=formulas[i % 4], details=formulas[(i + 1) % 4])
+    results = tuple(replace(r, finding=replace(r.finding, summary=formulas[i % 4], details=formulas[(i + 1) % 4]))
                     for i, r in enumerate(report.results))
     poisoned = replace(report, results=results)
     # When it is written as CSV

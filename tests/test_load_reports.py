@@ -19,10 +19,10 @@ STARTED = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 
 def customer_report(run_id: str, *, failing: CheckId | None = CheckId.AUTH_CREDENTIALS) -> RunReport:
     results = tuple(
-        CheckResult(check_id, check_id.value.replace(".", " ").title(),
-                    Status.FAIL if check_id is failing else Status.PASS,
-                    "535 5.7.139 Authentication unsuccessful" if check_id is failing else "fine",
-                    remediation="Turn on SMTP AUTH for the mailbox." if check_id is failing else "", duration_ms=12)
+        CheckResult.of(check_id, check_id.value.replace(".", " ").title(),
+                       Status.FAIL if check_id is failing else Status.PASS,
+                       "535 5.7.139 Authentication unsuccessful" if check_id is failing else "fine",
+                       remediation="Turn on SMTP AUTH for the mailbox." if check_id is failing else "", duration_ms=12)
         for check_id in CheckId if check_id is not CheckId.SEND_TEST and not check_id.value.startswith("oauth"))
     return RunReport(run_id=run_id, started_at=STARTED, finished_at=STARTED + dt.timedelta(seconds=2),
                      tool_version="0.1.0", profile="m365-basic", host="smtp.office365.com", port=587,

@@ -42,16 +42,16 @@ def make_report(*results: CheckResult, run_id: str = "run0001") -> RunReport:
 
 def sample_report() -> RunReport:
     return make_report(
-        CheckResult(CheckId.SETTINGS, "Settings match the setup guide", Status.PASS, "All settings as in the guide.",
+        CheckResult.of(CheckId.SETTINGS, "Settings match the setup guide", Status.PASS, "All settings as in the guide.",
                     duration_ms=1),
-        CheckResult(CheckId.DNS_HOST, "Relay host name resolves", Status.WARN, "-1 addresses? odd | but fine",
+        CheckResult.of(CheckId.DNS_HOST, "Relay host name resolves", Status.WARN, "-1 addresses? odd | but fine",
                     details="line one\nline two", duration_ms=12),
-        CheckResult(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", Status.FAIL, HOSTILE_REPLY,
+        CheckResult.of(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", Status.FAIL, HOSTILE_REPLY,
                     details="Cause: the password is wrong, \"quoted\", with commas", remediation="+cmd|' /C calc'!A0",
                     guide_section="Gmail or G Suite > Creating an app password", duration_ms=345,
                     reply="535-5.7.8 Username and Password not accepted ``` <b>x</b>",
                     transcript=("C: AUTH PLAIN ********", "S: 535-5.7.8 Username and Password not accepted")),
-        CheckResult(CheckId.SENDER, "Sender address allowed", Status.SKIP, "@not run: sign-in failed"),
+        CheckResult.of(CheckId.SENDER, "Sender address allowed", Status.SKIP, "@not run: sign-in failed"),
     )
 
 
@@ -162,7 +162,7 @@ def test_json_has_the_contract_shape():
 
 def test_json_leaves_out_facts():
     # Given a result with engine facts
-    report = make_report(CheckResult(CheckId.PORT, "Port reachable", Status.PASS, "open",
+    report = make_report(CheckResult.of(CheckId.PORT, "Port reachable", Status.PASS, "open",
                                      facts={"address": "192.0.2.7"}))
     # Then the JSON report does not carry them
     assert "192.0.2.7" not in to_json(report)
@@ -197,7 +197,7 @@ def test_markdown_cell_escaping():
 
 def test_verdict_line_counts_problems_and_warnings():
     assert verdict_line(sample_report()) == "1 problem to fix"
-    ready = make_report(CheckResult(CheckId.SETTINGS, "S", Status.WARN, "w"))
+    ready = make_report(CheckResult.of(CheckId.SETTINGS, "S", Status.WARN, "w"))
     assert verdict_line(ready) == "Ready for go-live (1 warning)"
     assert ready.verdict is Verdict.READY
 
@@ -241,7 +241,7 @@ def spreadsheet_mangled(report: RunReport) -> bytes:
 
 
 def commands_report() -> RunReport:
-    return make_report(CheckResult(
+    return make_report(CheckResult.of(
         CheckId.AUTH_CREDENTIALS, "SMTP sign-in", Status.FAIL, "SMTP AUTH is off for the tenant.",
         remediation="Turn SMTP AUTH on for the mailbox.",
         commands=(Command(CommandLanguage.POWERSHELL,
@@ -329,7 +329,7 @@ def test_garbage_raises_report_format_error_only(data):
 
 def test_two_runs_in_one_file_are_refused():
     text = to_csv(sample_report()) + to_csv(make_report(
-        CheckResult(CheckId.PORT, "Port reachable", Status.PASS, "open"), run_id="other"
+        CheckResult.of(CheckId.PORT, "Port reachable", Status.PASS, "open"), run_id="other"
     )).split("\r\n", 1)[1]
     with pytest.raises(ReportFormatError, match="more than one run"):
         read_report(text)
@@ -352,18 +352,18 @@ def test_unknown_check_ids_are_set_aside_with_a_warning():
 def test_compare_classifies_each_check():
     # Given a run before and after a fix
     before = make_report(
-        CheckResult(CheckId.SETTINGS, "S", Status.PASS, "ok"),
-        CheckResult(CheckId.DNS_HOST, "D", Status.PASS, "ok"),
-        CheckResult(CheckId.PORT, "P", Status.WARN, "slow"),
-        CheckResult(CheckId.AUTH_CREDENTIALS, "A", Status.FAIL, "535"),
-        CheckResult(CheckId.SENDER, "Se", Status.SKIP, "not run"),
+        CheckResult.of(CheckId.SETTINGS, "S", Status.PASS, "ok"),
+        CheckResult.of(CheckId.DNS_HOST, "D", Status.PASS, "ok"),
+        CheckResult.of(CheckId.PORT, "P", Status.WARN, "slow"),
+        CheckResult.of(CheckId.AUTH_CREDENTIALS, "A", Status.FAIL, "535"),
+        CheckResult.of(CheckId.SENDER, "Se", Status.SKIP, "not run"),
     )
     after = make_report(
-        CheckResult(CheckId.DNS_HOST, "D", Status.FAIL, "NXDOMAIN"),
-        CheckResult(CheckId.PORT, "P", Status.PASS, "open"),
-        CheckResult(CheckId.AUTH_CREDENTIALS, "A", Status.PASS, "235"),
-        CheckResult(CheckId.SENDER, "Se", Status.SKIP, "not run"),
-        CheckResult(CheckId.SEND_TEST, "T", Status.PASS, "250"),
+        CheckResult.of(CheckId.DNS_HOST, "D", Status.FAIL, "NXDOMAIN"),
+        CheckResult.of(CheckId.PORT, "P", Status.PASS, "open"),
+        CheckResult.of(CheckId.AUTH_CREDENTIALS, "A", Status.PASS, "235"),
+        CheckResult.of(CheckId.SENDER, "Se", Status.SKIP, "not run"),
+        CheckResult.of(CheckId.SEND_TEST, "T", Status.PASS, "250"),
         run_id="run0002",
     )
     # When compared
@@ -393,7 +393,7 @@ def test_write_report_to_path_and_streams(tmp_path):
 
 def test_table_shows_problems_and_escapes_terminal_controls():
     # Given a failing result whose server reply carries an escape sequence
-    report = make_report(CheckResult(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", Status.FAIL, "refused",
+    report = make_report(CheckResult.of(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", Status.FAIL, "refused",
                                      remediation="Use an app password.", guide_section="Gmail > App password",
                                      reply="535 \x1b[2J\x1b]0;pwned\x07 denied", transcript=("C: EHLO x",)))
     # When rendered as a table (verbose)
@@ -409,8 +409,8 @@ def test_table_shows_problems_and_escapes_terminal_controls():
 def test_imported_report_with_a_warning_row_counts_the_warning():
     # Given a saved report whose only non-pass row is a warning
     report = make_report(
-        CheckResult(CheckId.SETTINGS, "Settings", Status.PASS, "ok"),
-        CheckResult(CheckId.TLS, "TLS", Status.WARN, "certificate expires in 12 days"),
+        CheckResult.of(CheckId.SETTINGS, "Settings", Status.PASS, "ok"),
+        CheckResult.of(CheckId.TLS, "TLS", Status.WARN, "certificate expires in 12 days"),
     )
     # When it is read back from its CSV
     back = read_report(to_csv(report))

@@ -22,8 +22,8 @@ LIVE = re.compile(r"(?<!\\)[\[\]<>!`*_|]|https?://|www\.|\w@\w")  # an unescaped
 
 def report_with(text: str) -> RunReport:
     now = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
-    result = CheckResult(CheckId.TLS, "TLS encryption and certificate", Status.FAIL, f"Certificate: {text}",
-                         details=f"issued by {text}", remediation=text, reply=text, transcript=(f"S: {text}",))
+    result = CheckResult.of(CheckId.TLS, "TLS encryption and certificate", Status.FAIL, f"Certificate: {text}",
+                            details=f"issued by {text}", remediation=text, reply=text, transcript=(f"S: {text}",))
     return RunReport("run1", now, now, "1", "custom", f"h{text}", 587, "starttls", text, (result,))
 
 

@@ -152,7 +152,7 @@ def _synthetic_report(setup: BatchSetup, results: tuple[CheckResult, ...], *, co
 def _invalid_outcome(setup: BatchSetup, exc: InvalidSettings, started: float, started_at: dt.datetime,
                      secrets: tuple[str, ...]) -> SetupOutcome:
     fields = ", ".join(dict.fromkeys(e.field for e in exc.errors))
-    result = CheckResult(
+    result = CheckResult.of(
         CheckId.SETTINGS, SPECS[CheckId.SETTINGS].title, Status.FAIL,
         redact(f"Invalid settings ({fields}): {exc}", secrets),
         details=redact("\n".join(str(e) for e in exc.errors), secrets),
@@ -177,7 +177,7 @@ def _crashed_outcome(setup: BatchSetup, exc: BaseException, collector: _Collecto
     results = []
     for check_id, title in planned:
         done = collector.finished.get(check_id)
-        results.append(done if done is not None else CheckResult(
+        results.append(done if done is not None else CheckResult.of(
             check_id, title, Status.ERROR, f"Not finished: the run of this setup broke ({reason}).",
             details="This is a fault in the console, not in your setup. The other setups of the batch ran on."))
     report = _synthetic_report(setup, tuple(results), config=config, started_at=started_at,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.model import CheckId, CheckResult, Command, CommandLanguage, RunReport, Status
+from checks.model import CheckId, CheckResult, Command, CommandLanguage, Finding, RunReport, Status
 from checks.report.export import REPORT_COLUMNS, SETUP_COLUMN, SUMMARY_CHECK_ID, restore
 from checks.report.spreadsheet import csv_records, decode_upload
 
@@ -165,10 +165,9 @@ def _report_from_rows(index: dict[str, int], numbered: list[tuple[int, list[str]
             raise
         except ValueError as exc:
             raise ReportFormatError(f"{prefix}row {number}: {exc}", column=column, row=number) from None
-        results.append(CheckResult(
-            check_id=check_id, title=cell("title"), status=status, summary=cell("summary"),
-            details=cell("details"), remediation=cell("remediation"), guide_section=cell("guide_section"),
-            duration_ms=duration))
+        finding = Finding(status, cell("summary"), details=cell("details"), remediation=cell("remediation"),
+                          guide_section=cell("guide_section"))
+        results.append(CheckResult(check_id, cell("title"), finding, duration))
     if run is None:
         raise ReportFormatError(f"{prefix}the file has a header but no result rows")
     return _build(run, results, unknown, prefix)
@@ -230,13 +229,13 @@ def _report_from_document(document: Any, prefix: str) -> ImportedReport:
         except ValueError as exc:
             raise ReportFormatError(f"{where}: {exc}", row=number) from None
         transcript = entry.get("transcript") or ()
-        results.append(CheckResult(
-            check_id=check_id, title=str(entry.get("title") or ""), status=status,
-            summary=str(entry.get("summary") or ""), details=str(entry.get("details") or ""),
+        finding = Finding(
+            status, str(entry.get("summary") or ""), details=str(entry.get("details") or ""),
             remediation=str(entry.get("remediation") or ""), guide_section=str(entry.get("guide_section") or ""),
-            duration_ms=duration, reply=str(entry.get("reply") or ""),
+            reply=str(entry.get("reply") or ""),
             transcript=tuple(str(line) for line in transcript) if isinstance(transcript, list) else (),
-            commands=_commands(entry.get("commands"))))
+            commands=_commands(entry.get("commands")))
+        results.append(CheckResult(check_id, str(entry.get("title") or ""), finding, duration))
     return _build(run, results, unknown, prefix)
 
 
