@@ -14,7 +14,6 @@ ENV_RESTRICT = "RELAY_CONSOLE_RESTRICT_TARGETS"
 ENV_HOSTS = "RELAY_CONSOLE_ALLOWED_HOSTS"
 ENV_PORTS = "RELAY_CONSOLE_ALLOWED_PORTS"
 ENV_NETWORKS = "RELAY_CONSOLE_ALLOWED_NETWORKS"
-ENV_MAX_RUNS = "RELAY_CONSOLE_MAX_RUNS_PER_HOUR"
 DEFAULT_HOSTS = KNOWN_RELAY_HOSTS
 DEFAULT_PORTS = frozenset({25, 465, 587})
 OVERRIDES = ("nameserver", "connect_to", "login_url", "graph_url", "ca_file")
@@ -36,7 +35,6 @@ class TargetPolicy:
     hosts: frozenset[str] = DEFAULT_HOSTS
     ports: frozenset[int] = DEFAULT_PORTS
     networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
-    max_runs_per_hour: int | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> TargetPolicy:
@@ -47,10 +45,9 @@ class TargetPolicy:
         try:
             ports = frozenset(int(p) for p in _words(env.get(ENV_PORTS, ""))) or DEFAULT_PORTS
             networks = tuple(ipaddress.ip_network(n, strict=False) for n in _words(env.get(ENV_NETWORKS, "")))
-            max_runs = int(env[ENV_MAX_RUNS]) if env.get(ENV_MAX_RUNS, "").strip() else None
         except ValueError as exc:
             raise ValueError(f"hosting policy environment is invalid: {exc}") from None
-        return cls(restricted, hosts, ports, networks, max_runs)
+        return cls(restricted, hosts, ports, networks)
 
     def refusals(self, config: RelayConfig) -> list[FieldError]:
         """What in `config` the policy refuses before any connection is made."""

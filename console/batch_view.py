@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from checks.batch.report import (
 from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
 from checks.model import Verdict
 from checks.safe_text import markdown, one_line, visible
+from console.hosting import HostingLimits, admit, allowed_jobs, batch_refusal
 
 REPORT_KEY = "batch.report"
 EXAMPLE_CSV = (
@@ -42,8 +44,10 @@ class BatchInputs:
 
 
 def read_inputs(*, upload: Any = None, pasted: str = "", secrets_text: str = "", use_environment: bool = False,
-                jobs: int = DEFAULT_JOBS) -> BatchInputs:
-    """The uploaded file (else the pasted text) and the secrets; BatchFileError with the reason when unusable."""
+                jobs: int = DEFAULT_JOBS, limits: HostingLimits | None = None) -> BatchInputs:
+    """The uploaded file (else the pasted text) and the secrets; BatchFileError with the reason when unusable
+    or beyond what this console allows (batch size, environment lookups; jobs are capped)."""
+    limits = limits or HostingLimits.from_environment()
     if upload is not None:
         setups = load_batch(upload.getvalue(), name=getattr(upload, "name", "") or "upload.csv")
     elif pasted.strip():
@@ -51,9 +55,17 @@ def read_inputs(*, upload: Any = None, pasted: str = "", secrets_text: str = "",
         setups = load_batch(pasted.encode("utf-8"), name="pasted.toml" if looks_toml else "pasted.csv")
     else:
         raise BatchFileError("Upload a batch file or paste one first.")
-    secrets = load_secrets(secrets_text.encode("utf-8"), name="secrets") if secrets_text.strip() else {}
+    refusal = batch_refusal(len(setups), uses_environment=use_environment, limits=limits)
+    if refusal:
+        raise BatchFileError(refusal)
+    secrets = load_secrets(secrets_lines(secrets_text).encode("utf-8"), name="secrets") if secrets_text.strip() else {}
     environ = secrets_environ(secrets, os.environ if use_environment else None)
-    return BatchInputs(tuple(setups), environ, max(1, min(MAX_JOBS, int(jobs))))
+    return BatchInputs(tuple(setups), environ, allowed_jobs(max(1, min(MAX_JOBS, int(jobs))), limits))
+
+
+def secrets_lines(text: str) -> str:
+    """The one-line secrets box ('A=1; B=2') as NAME=value lines (a value may hold ';' unless NAME= follows)."""
+    return re.sub(r";\s*(?=[A-Za-z_][A-Za-z0-9_]*\s*=)", "\n", text)
 
 
 class ProgressBar:
@@ -75,8 +87,13 @@ class ProgressBar:
                                f"· last: {markdown(one_line(outcome.name, 60))}")
 
 
-def run_with_progress(inputs: BatchInputs) -> BatchReport:
-    """Run the batch with a progress bar; the report holds no secret."""
+def run_with_progress(inputs: BatchInputs) -> BatchReport | None:
+    """Run the batch with a progress bar (each setup counts as a run of this session and client); the report
+    holds no secret. None when the hosting run limit refuses it."""
+    refusal = admit(len(inputs.setups))
+    if refusal:
+        st.error(refusal, icon=":material/hourglass_top:")
+        return None
     bar = st.progress(0.0, text="Starting…")
     report = run_batch(list(inputs.setups), jobs=inputs.jobs, observer=ProgressBar(bar), environ=inputs.environ)
     bar.progress(1.0, text=batch_verdict_line(report))

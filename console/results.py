@@ -14,8 +14,8 @@ from checks.runner import run_checklist
 from checks.safe_text import markdown, one_line, visible
 from checks.settings.config import RelayConfig
 from checks.target_policy import TargetPolicy
+from console.hosting import admit
 from console.icons import STATUS_COLOURS, label, word
-from console.run_limit import refuse_run
 
 OPEN_BY_DEFAULT = (Status.FAIL, Status.ERROR, Status.WARN)
 
@@ -65,7 +65,7 @@ def run_with_progress(config: RelayConfig, *, label: str = "Running checks…", 
     Practice runs target the console's own in-process lab, so the hosting target policy does not apply to them.
     """
     policy = TargetPolicy.from_environment()
-    refusal = refuse_run(st.session_state, policy.max_runs_per_hour)
+    refusal = admit(1)
     if refusal:
         st.error(refusal, icon=":material/hourglass_top:")
         return None

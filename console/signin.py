@@ -12,6 +12,7 @@ from checks.settings.config import ProfileId, RelayConfig
 from checks.settings.secret import Secret
 from console.app_secrets import secrets_section
 from console.forms import build_config, errors_by_field, settings_values
+from console.hosting import admit
 from console.oauth_store import PENDING_FLOWS, FlowStore, SignedIn
 from console.state import ERRORS_KEY, SIGNED_IN_KEY, form_values, load_form
 
@@ -171,12 +172,15 @@ OUTCOME_KEY = "oauth.outcome"
 
 
 def on_start_sign_in(state: MutableMapping[str, Any], page_url: str | None) -> None:
-    """Button callback (runs before the inputs are drawn, so typed secrets can move server-side)."""
-    state[OUTCOME_KEY] = start_sign_in(state, page_url)
+    """Button callback (runs before the inputs are drawn, so typed secrets can move server-side); a sign-in
+    contacts Microsoft with the typed secret, so it counts as a run for the hosting guard."""
+    refusal = admit(1, state=state)
+    state[OUTCOME_KEY] = Outcome(False, refusal) if refusal else start_sign_in(state, page_url)
 
 
 def on_start_device(state: MutableMapping[str, Any]) -> None:
-    state[OUTCOME_KEY] = start_device(state)
+    refusal = admit(1, state=state)
+    state[OUTCOME_KEY] = Outcome(False, refusal) if refusal else start_device(state)
 
 
 def on_finish_device(state: MutableMapping[str, Any]) -> None:

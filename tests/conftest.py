@@ -20,6 +20,15 @@ HOST_OF = {Personality.GMAIL: "smtp.gmail.com", Personality.M365: "smtp.office36
            Personality.GENERIC: "smtp.lab.test"}
 
 
+@pytest.fixture(autouse=True)
+def fresh_run_ledger() -> Iterator[None]:
+    """Each test starts with no runs counted by the console's hosting guard (it is process-wide)."""
+    from console.hosting import LEDGER
+
+    LEDGER.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def pki() -> Iterator[LabPKI]:
     authority = LabPKI()

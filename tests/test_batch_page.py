@@ -44,7 +44,7 @@ def test_page_runs_a_pasted_batch_and_shows_summary_and_chart(smtp_lab, lab_sett
                        lab_row(lab_settings, bad, "wrong-password", password_env="WRONG_PW")])
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.text_area(key="batch.text").input(text)
-    at.text_area(key="batch.secrets").input(f"LAB_PW={good.account[1]}\nWRONG_PW={CANARY}\n")
+    at.text_input(key="batch.secrets").input(f"LAB_PW={good.account[1]}; WRONG_PW={CANARY}")
     # When the batch is run
     at.button(key="batch.run").click().run()
     # Then the report is kept, the summary counts setups by verdict, and the failing check is charted
