@@ -73,8 +73,58 @@ class TargetPolicy:
         if not self.restricted:
             return None
         ip = ipaddress.ip_address(address.strip("[]"))
-        if any(ip in network for network in self.networks):
+        inner = embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+        if any(candidate in network for candidate in (ip, inner) if candidate is not None
+               for network in self.networks if network.version == candidate.version):
             return None
-        if not ip.is_global or ip.is_multicast:
-            return f"{address} is a private, loopback or reserved address, which this hosted console does not reach"
-        return None
+        reason = non_global_reason(address)
+        return f"{reason}, which this hosted console does not reach" if reason else None
+
+# ------------------------------------------------------------------------------------------ addresses
+
+# Ranges a hosted console never reaches, beyond what `ipaddress` calls non-global (IANA special-purpose
+# registries; Python 3.11 still calls some of these global).
+NON_GLOBAL_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    "::/128", "::1/128", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20", "5f00::/16", "fc00::/7",
+    "fe80::/10", "fec0::/10", "ff00::/8", "64:ff9b:1::/48",
+))
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, translated, compatible, NAT64, 6to4, Teredo), or None."""
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in IPV4_TRANSLATED or ip in NAT64_WELL_KNOWN:
+        return low32
+    if ip in IPV4_COMPATIBLE and int(ip) > 1:
+        return low32
+    if ip in NAT64_LOCAL:  # RFC 6052 /48 layout: bits 48-63 and 72-87, skipping the 'u' octet
+        packed = ip.packed
+        return ipaddress.IPv4Address(packed[6:8] + packed[9:11])
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
+
+
+def non_global_reason(address: str) -> str | None:
+    """Why `address` is not a public Internet address (naming the IPv4 address inside), or None."""
+    ip = ipaddress.ip_address(address.strip("[]"))
+    inner = embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+    for candidate in (inner, ip):
+        if candidate is None:
+            continue
+        if not candidate.is_global or candidate.is_multicast or any(candidate in n for n in NON_GLOBAL_NETWORKS
+                                                                    if n.version == candidate.version):
+            via = f" (it carries {candidate})" if candidate is inner else ""
+            return f"{address} is a private, loopback or reserved address{via}"
+    return None

@@ -64,3 +64,46 @@ def test_cli_reports_a_refused_target_as_invalid_settings(capsys):
                  "--only", "settings"], environ=HOSTED)
     assert code == 2
     assert "error: host: this console may only test" in capsys.readouterr().err
+
+
+# Every form below reaches a host no hosted console may reach; the comment names the range or the embedding.
+REFUSED_FORMS = (
+    "10.0.0.5", "172.16.0.1", "192.168.1.1", "127.0.0.1", "0.0.0.0", "169.254.169.254",  # RFC 1918, loopback...
+    "100.64.0.1",  # shared address space (CGNAT)
+    "192.0.0.9", "192.0.0.171",  # IETF protocol assignments 192.0.0.0/24
+    "192.0.2.1", "198.51.100.1", "203.0.113.1",  # documentation
+    "192.88.99.1",  # deprecated 6to4 relay anycast
+    "198.18.0.1",  # benchmarking
+    "224.0.0.1", "240.0.0.1", "255.255.255.255",  # multicast, reserved, broadcast
+    "::", "::1", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1",  # unspecified, loopback, link/unique local, mcast
+    "fec0::1",  # site-local (deprecated, still routed internally)
+    "100::1",  # discard-only
+    "2001:db8::1", "3fff::1",  # documentation
+    "5f00::1",  # SRv6 SIDs
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    "64:ff9b::10.0.0.5", "64:ff9b::127.0.0.1",  # NAT64 well-known prefix with a private IPv4 inside
+    "64:ff9b:1:a00:5::", "64:ff9b:1::1",  # local-use NAT64 64:ff9b:1::/48
+    "::10.0.0.5", "::127.0.0.1",  # IPv4-compatible
+    "::ffff:10.0.0.5", "::ffff:127.0.0.1", "[::ffff:169.254.169.254]",  # IPv4-mapped
+    "::ffff:0:10.0.0.5", "::ffff:0:a00:5",  # IPv4-translated (SIIT)
+    "2002:a00:5::1", "2002:7f00:1::",  # 6to4 of a private / loopback IPv4
+)
+ALLOWED_FORMS = ("8.8.8.8", "142.250.102.108", "2a00:1450:400c:c06::6c", "64:ff9b::8.8.8.8", "::ffff:8.8.8.8",
+                 "2002:808:808::1", "2603:1026:c02::2")
+
+
+@pytest.mark.parametrize("address", REFUSED_FORMS)
+def test_every_non_global_address_form_is_refused(address):
+    refusal = TargetPolicy(restricted=True).address_refusal(address)
+    assert refusal is not None and "does not reach" in refusal
+
+
+@pytest.mark.parametrize("address", ALLOWED_FORMS)
+def test_public_addresses_and_their_embeddings_are_allowed(address):
+    assert TargetPolicy(restricted=True).address_refusal(address) is None
+
+
+def test_an_allowed_network_covers_its_addresses_inside_ipv6_forms():
+    policy = TargetPolicy.from_environment({**HOSTED, "RELAY_CONSOLE_ALLOWED_NETWORKS": "10.0.0.0/8"})
+    assert policy.address_refusal("64:ff9b::10.0.0.5") is None and policy.address_refusal("::ffff:10.1.1.1") is None
+    assert "carries 10.0.0.5" in TargetPolicy(restricted=True).address_refusal("64:ff9b::10.0.0.5")
