@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from checks.report.display import report_html, result_html
+from checks.report.markdown import result_markdown, to_markdown, verdict_line
+from checks.safe_text import one_line
+
 
 class Status(StrEnum):
     PASS = "pass"
@@ -143,6 +147,15 @@ class CheckResult:
     def ok(self) -> bool:
         return self.status in (Status.PASS, Status.WARN)
 
+    def __repr__(self) -> str:
+        return f"<CheckResult {self.check_id} {self.status}: {one_line(self.summary, 80)}>"
+
+    def _repr_html_(self) -> str:
+        return result_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return result_markdown(self)
+
 
 class Verdict(StrEnum):
     READY = "ready"  # nothing failed or broke; warnings may remain
@@ -185,6 +198,17 @@ class RunReport:
 
     def result(self, check_id: CheckId | str) -> CheckResult | None:
         return next((r for r in self.results if r.check_id == CheckId(check_id)), None)
+
+    def __repr__(self) -> str:
+        problems = f" ({', '.join(r.check_id for r in self.problems)})" if self.problems else ""
+        return (f"<RunReport {one_line(self.run_id, 24)} {one_line(self.host, 60)}:{self.port} "
+                f"{one_line(self.profile, 20)}: {verdict_line(self)}{problems}>")
+
+    def _repr_html_(self) -> str:
+        return report_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return to_markdown(self)
 
     def to_dataframe(self):
         """The results as a pandas DataFrame with the report's CSV columns (for notebooks)."""

@@ -13,7 +13,6 @@ from checks.model import CheckId, CheckResult, Command, CommandLanguage, RunRepo
 from checks.report.compare import Change, compare
 from checks.report.export import (
     REPORT_COLUMNS,
-    md_cell,
     neutralise,
     restore,
     rows,
@@ -24,6 +23,7 @@ from checks.report.export import (
     verdict_line,
     write_report,
 )
+from checks.report.markdown import md_cell
 from checks.report.reader import ImportedReport, ReportFormatError, read_report
 from checks.report.table import render_table, safe_text
 from checks.safe_text import plain

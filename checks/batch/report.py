@@ -27,6 +27,7 @@ from checks.report.export import (
     run_summary,
     verdict_line,
 )
+from checks.report.markdown import batch_verdict_line as batch_verdict_line  # kept where its callers know it
 
 
 def _counts(report: RunReport) -> Counter:
@@ -131,17 +132,3 @@ def batch_to_json(batch: BatchReport) -> str:
         "setups": setups,
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-def batch_verdict_line(batch: BatchReport) -> str:
-    """'12 setups: 10 ready, 2 with problems' (+ how many did not run after an interrupt)."""
-    total = len(batch.outcomes)
-    verdicts = Counter(o.verdict for o in batch.outcomes)
-    line = (f"{total} setup{'s' if total != 1 else ''}: {verdicts[Verdict.READY]} ready, "
-            f"{verdicts[Verdict.PROBLEMS]} with problems")
-    if verdicts[Verdict.INCOMPLETE]:
-        line += f", {verdicts[Verdict.INCOMPLETE]} not proven yet"
-    if batch.not_run:
-        line += f"; {len(batch.not_run)} did not finish (interrupted)" if batch.interrupted \
-            else f"; {len(batch.not_run)} did not finish"
-    return line

@@ -26,8 +26,11 @@ from checks.batch.file import BatchSetup
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
 from checks.redact import redact, secret_values
 from checks.registry import SPECS, plan
+from checks.report.display import batch_html
 from checks.report.export import REPORT_COLUMNS, SETUP_COLUMN
+from checks.report.markdown import batch_markdown, batch_verdict_line
 from checks.run_state import Dependencies
+from checks.safe_text import one_line
 from checks.settings.config import InvalidSettings, ProfileId, RelayConfig
 from checks.settings.loading import ENV_REFERENCES, config_from_values
 
@@ -81,6 +84,15 @@ class BatchReport:
         if self.problems:
             return Verdict.PROBLEMS
         return Verdict.INCOMPLETE if any(o.verdict is Verdict.INCOMPLETE for o in self.outcomes) else Verdict.READY
+
+    def __repr__(self) -> str:
+        return f"<BatchReport {one_line(self.batch_id, 24)}: {batch_verdict_line(self)}>"
+
+    def _repr_html_(self) -> str:
+        return batch_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return batch_markdown(self)
 
 
 class BatchObserver(Protocol):

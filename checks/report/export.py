@@ -1,4 +1,4 @@
-"""Reports of a run: rows, CSV / JSON / Markdown for people, tickets and spreadsheets.
+"""Reports of a run: rows, CSV and JSON for tickets and spreadsheets (Markdown: `markdown`), writing any format.
 
 CSV decisions (public contract, docs/design.md): UTF-8 without BOM (pass ``bom=True`` for Excel), a header row,
 RFC 4180 quoting (QUOTE_MINIMAL) with CRLF line ends, times as ISO 8601 to the second. A text cell starting
@@ -13,12 +13,13 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from pathlib import Path
 from typing import IO, Any
 
-from checks.model import CheckResult, Command, RunReport, Status, Verdict
-from checks.safe_text import markdown, visible
+from checks.model import CheckResult, Command, RunReport
+from checks.report.markdown import to_markdown
+from checks.report.markdown import verdict_line as verdict_line  # kept where its callers know it
+from checks.safe_text import visible
 
 REPORT_COLUMNS = (
     "run_id", "started_at", "profile", "host", "port", "sender", "check_id", "title", "status", "summary",
@@ -30,22 +31,9 @@ SUMMARY_CHECK_ID = "summary"  # a batch CSV's per-setup summary row (not a check
 FORMATS = ("table", "json", "csv", "markdown")
 CSV_LINE_END = "\r\n"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-MARKDOWN_ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️", Status.ERROR: "💥"}
 
 
 # ----------------------------------------------------------------------------------------------- rows
-
-
-def verdict_line(report: RunReport) -> str:
-    """'Ready for go-live' (with warnings counted), 'N problems to fix', or 'Not proven yet: N checks ...'."""
-    problems, skipped = len(report.problems), len(report.skipped)
-    if problems:
-        return f"{problems} problem{'s' if problems != 1 else ''} to fix"
-    if skipped:
-        return f"Not proven yet: {skipped} check{'s' if skipped != 1 else ''} could not run"
-    warnings = len(report.warnings)
-    suffix = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
-    return f"Ready for go-live{suffix}"
 
 
 def _iso(moment: dt.datetime, *, timespec: str = "auto") -> str:
@@ -138,76 +126,6 @@ def to_json(report: RunReport, *, compact: bool = False) -> str:
     if compact:
         return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-# ------------------------------------------------------------------------------------------- markdown
-
-
-def md_cell(text: str) -> str:
-    """Text inert inside a Markdown table cell: every special character escaped, line breaks as <br>."""
-    return markdown(str(text).strip()).replace("  \n", "<br>")
-
-
-def _md_prose(text: str) -> str:
-    return markdown(str(text).strip())
-
-
-def _md_code(text: str, language: str = "text") -> str:
-    body = visible(text).rstrip("\n")
-    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{language}\n{body}\n{fence}"
-
-
-def md_commands(commands: tuple[Command, ...]) -> list[str]:
-    """Markdown lines for copy-ready commands: each one a fenced code block, its title as a line above."""
-    lines: list[str] = []
-    for command in commands:
-        lines += [""] + ([_md_prose(command.title), ""] if command.title else []) + [
-            _md_code(command.code, str(command.language))]
-    return lines
-
-
-def to_markdown(report: RunReport) -> str:
-    """A report to paste into a ticket: verdict header, results table, a section per non-pass result."""
-    icon = {Verdict.READY: "✅", Verdict.INCOMPLETE: "⚠️"}.get(report.verdict, "❌")
-    host = f"{report.host}:{report.port}" + (f" ({report.security})" if report.security else "")
-    lines = [
-        f"## {icon} SMTP relay check: {verdict_line(report)}",
-        "",
-        "| | |",
-        "|---|---|",
-        f"| Host | {md_cell(host)} |",
-        f"| Profile | {md_cell(report.profile)} |",
-    ]
-    if report.sender:
-        lines.append(f"| Sender | {md_cell(report.sender)} |")
-    lines += [
-        f"| Run | {md_cell(report.run_id)} |",
-        f"| Date | {md_cell(_iso(report.started_at, timespec='seconds'))} |",
-    ]
-    if report.tool_version:
-        lines.append(f"| Tool version | {md_cell(report.tool_version)} |")
-    lines += ["", "| Status | Check | Summary |", "|---|---|---|"]
-    for result in report.results:
-        lines.append(f"| {MARKDOWN_ICONS[result.status]} {result.status} | `{result.check_id}` "
-                     f"{md_cell(result.title)} | {md_cell(result.summary)} |")
-    for result in report.results:
-        if result.status == Status.PASS:
-            continue
-        lines += ["", f"### {MARKDOWN_ICONS[result.status]} {result.status}: {_md_prose(result.title)} "
-                      f"(`{result.check_id}`)", "", _md_prose(result.summary)]
-        if result.details:
-            lines += ["", f"**Details:** {_md_prose(result.details)}"]
-        if result.reply:
-            lines += ["", "**Server reply:**", "", _md_code(result.reply)]
-        if result.remediation:
-            lines += ["", f"**Fix:** {_md_prose(result.remediation)}"]
-        if result.commands:
-            lines += ["", "**Commands:**", *md_commands(result.commands)]
-        if result.guide_section:
-            lines += ["", f"**Setup guide:** {_md_prose(str(result.guide_section))}"]
-    return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------- write

@@ -29,7 +29,7 @@ class ReportFormatError(ValueError):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # keeps the report's short repr
 class ImportedReport(RunReport):
     """A report read back from a file; rows with check ids this version does not know are set aside."""
 
