@@ -36,8 +36,8 @@ def tags_of(markup: str) -> list[tuple[str, dict[str, str | None]]]:
 
 def hostile_report() -> RunReport:
     results = (
-        CheckResult(CheckId.SMTP_GREETING, "Server greets", Status.PASS, HOSTILE, reply=HOSTILE),
-        CheckResult(CheckId.AUTH_CREDENTIALS, "Credentials accepted", Status.FAIL, "Refused: " + HOSTILE,
+        CheckResult.of(CheckId.SMTP_GREETING, "Server greets", Status.PASS, HOSTILE, reply=HOSTILE),
+        CheckResult.of(CheckId.AUTH_CREDENTIALS, "Credentials accepted", Status.FAIL, "Refused: " + HOSTILE,
                     details=HOSTILE, remediation="Do this: " + HOSTILE, reply="535 " + HOSTILE,
                     guide_section=HOSTILE),
     )
@@ -103,7 +103,7 @@ def test_no_secret_in_any_display_of_a_real_run(smtp_lab, lab_config):
 
 
 def test_copy_ready_commands_show_as_code_with_their_title():
-    result = CheckResult(CheckId.AUTH_CREDENTIALS, "Credentials accepted", Status.FAIL, "SMTP AUTH is disabled",
+    result = CheckResult.of(CheckId.AUTH_CREDENTIALS, "Credentials accepted", Status.FAIL, "SMTP AUTH is disabled",
                          commands=(Command(CommandLanguage.POWERSHELL,
                                            "Set-CASMailbox -Identity relay@contoso.example -SmtpClientAuthenticationDisabled $false",
                                            "Turn SMTP AUTH on for the mailbox"),))
