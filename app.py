@@ -14,6 +14,7 @@ st.navigation({
         st.Page("pages/inspect_token.py", title="Inspect a token", icon=":material/badge:", url_path="token"),
         st.Page("pages/batch.py", title="Batch check", icon=":material/playlist_add_check:", url_path="batch"),
         st.Page("pages/open_report.py", title="Open a report", icon=":material/folder_open:", url_path="report"),
+        st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
     ],
     "Guide": [
         st.Page("pages/setup_guide.py", title="Setup guide", icon=":material/checklist:", url_path="guide"),

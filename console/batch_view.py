@@ -88,8 +88,8 @@ class ProgressBar:
 
 
 def run_with_progress(inputs: BatchInputs) -> BatchReport | None:
-    """Run the batch with a progress bar (each setup counts as a run of this session and client); the report
-    holds no secret. None when the hosting run limit refuses it."""
+    """Run the batch with a progress bar (each setup counts as a run of this session and client) and save each
+    setup's run in the history; the report holds no secret. None when the hosting run limit refuses it."""
     refusal = admit(len(inputs.setups))
     if refusal:
         st.error(refusal, icon=":material/hourglass_top:")
@@ -97,6 +97,9 @@ def run_with_progress(inputs: BatchInputs) -> BatchReport | None:
     bar = st.progress(0.0, text="Starting…")
     report = run_batch(list(inputs.setups), jobs=inputs.jobs, observer=ProgressBar(bar), environ=inputs.environ)
     bar.progress(1.0, text=batch_verdict_line(report))
+    from console.history_store import LABEL_KEY, save_batch_report
+
+    save_batch_report(report, label=str(st.session_state.get(LABEL_KEY) or ""))
     return report
 
 

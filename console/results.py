@@ -62,6 +62,7 @@ def run_with_progress(config: RelayConfig, *, label: str = "Running checks…", 
                       ) -> RunReport | None:
     """Run the checklist, showing each check as it finishes; None when the hosting run limit refuses it.
 
+    Every run but a practice run is saved in the history, with the form's 'Customer / ticket' label.
     Practice runs target the console's own in-process lab, so the hosting target policy does not apply to them.
     """
     policy = TargetPolicy.from_environment()
@@ -74,6 +75,11 @@ def run_with_progress(config: RelayConfig, *, label: str = "Running checks…", 
         report = run_checklist(config, observer=StatusObserver(box), deps=deps)
         box.update(label=f"Finished {len(report.results)} checks: {verdict_line(report)}",
                    state="error" if report.problems else "complete", expanded=False)
+    if not practice:
+        from checks.redact import secret_values
+        from console.history_store import LABEL_KEY, save_report
+
+        save_report(report, label=str(st.session_state.get(LABEL_KEY) or ""), hide=secret_values(config))
     return report
 
 

@@ -6,6 +6,7 @@ from checks.batch.file import BatchFileError
 from checks.batch.run import DEFAULT_JOBS, MAX_JOBS
 from checks.safe_text import markdown
 from console.batch_view import EXAMPLE_CSV, REPORT_KEY, read_inputs, render_batch, run_with_progress
+from console.history_store import label_input
 from console.hosting import HostingLimits, allowed_jobs
 
 st.title("Batch check")
@@ -36,6 +37,7 @@ jobs = st.number_input("Setups checked at the same time", min_value=1, max_value
 if limits.max_batch_setups is not None:
     st.caption(f"This console checks at most {limits.max_batch_setups} setups per batch, {most_jobs} at a time.")
 
+label_input()
 if st.button("Run the batch", icon=":material/play_arrow:", type="primary", key="batch.run"):
     try:
         inputs = read_inputs(upload=upload, pasted=pasted, secrets_text=secrets_text,

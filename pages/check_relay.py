@@ -5,6 +5,7 @@ import streamlit as st
 from checks.settings.config import ProfileId
 from console.app_secrets import secrets_section
 from console.forms import profile_label
+from console.history_store import label_input
 from console.relay_form import (
     load_settings_control,
     profile_picker,
@@ -27,6 +28,7 @@ if profile_id == ProfileId.M365_OAUTH2:
     signed_in_note()
 
 relay_form(profile_id)
+label_input()
 
 run_col, save_col = st.columns(2)
 run_col.button("Run checks", icon=":material/play_arrow:", type="primary", width="stretch", on_click=validate_and_queue,
