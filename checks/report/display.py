@@ -83,7 +83,8 @@ def report_html(report: Any) -> str:
         target, f"profile {report.profile}", f"sender {report.sender}" if report.sender else "",
         f"run {report.run_id}", report.started_at.isoformat(timespec="seconds")) if part)
     rows = [(badge(r.status), f"<code>{text(r.check_id)}</code><br>{text(r.title)}",
-             f'<span style="white-space:pre-wrap">{text(r.summary)}</span>', f"{int(r.duration_ms)} ms")
+             f'<span style="white-space:pre-wrap">{text(r.summary)}</span>',
+             f'<span style="white-space:nowrap">{int(r.duration_ms)} ms</span>')
             for r in report.results]
     sections = "".join(result_section(r) for r in report.results if str(r.status) != "pass")
     return (f'<div style="{_BOX}">{_headline(report.verdict, verdict_line(report))}'
