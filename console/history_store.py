@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import streamlit as st
@@ -11,6 +12,7 @@ from checks.history.location import history_disabled, store_url
 from checks.history.records import Source
 from checks.history.store import RunStore, StoreError, open_store
 from checks.model import RunReport
+from console.hosting import LEDGER, WINDOW_SECONDS
 
 LABEL_KEY = "history.label"
 LABEL = "Customer / ticket"
@@ -80,3 +82,29 @@ def save_batch_report(batch: BatchReport, *, label: str = "") -> None:
         st.warning(f"This batch was not saved in the history ({type(exc).__name__}).", icon=":material/history:")
         return
     st.caption(f"Saved in History: {len(items)} runs of batch `{batch.batch_id}`.")
+
+
+class SharedLedger:
+    """The hosting guard's run counts kept in a PostgreSQL history, so the limit holds across console replicas
+    (same interface as console.hosting.RunLedger; if the database fails, this replica counts on its own)."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+
+    def take(self, keys: tuple[str, ...], count: int, limit: int) -> float | None:
+        try:
+            return self.store.take_runs(keys, count=count, limit=limit, window=dt.timedelta(seconds=WINDOW_SECONDS))
+        except Exception:  # noqa: BLE001 - a database outage must not stop the console; the local count still holds
+            return LEDGER.take(keys, count, limit)
+
+
+def shared_ledger() -> SharedLedger | None:
+    """The database ledger when the history is a PostgreSQL database (shared by replicas), else None."""
+    if history_disabled():
+        return None
+    try:
+        shared = store_url().startswith("postgresql")
+    except ValueError:
+        return None
+    store = history_store() if shared else None
+    return SharedLedger(store) if store is not None else None

@@ -154,6 +154,10 @@ def admit(runs: int = 1, *, state: MutableMapping[str, Any] | None = None, clien
     if limits.max_runs_per_hour is None:
         return None
     keys = (f"session:{session_id(state)}", f"client:{client}")
+    if ledger is LEDGER:  # with a PostgreSQL history, every replica counts in the database
+        from console.history_store import shared_ledger
+
+        ledger = shared_ledger() or LEDGER
     wait = ledger.take(keys, runs, limits.max_runs_per_hour)
     if wait is None:
         return None

@@ -127,21 +127,23 @@ def test_alerts_wait_until_delivered(store):
 
 
 def test_run_limit_holds_across_two_consoles_sharing_the_database(store_url):
-    # Given two console replicas on one database and a limit of 2 runs per hour for one client
+    # Given two console replicas on one database and a limit of 2 runs per hour per client
     first, second = open_store(store_url), open_store(store_url)
-    window = dt.timedelta(hours=1)
+    hour = dt.timedelta(hours=1)
+    take = lambda store, client, at=NOW: store.take_runs([client], count=1, limit=2, window=hour, now=at)  # noqa: E731
     try:
-        # When they take turns counting runs
-        counts = [first.count_and_record("client 192.0.2.7", window=window, limit=2, now=NOW),
-                  second.count_and_record("client 192.0.2.7", window=window, limit=2, now=NOW),
-                  first.count_and_record("client 192.0.2.7", window=window, limit=2, now=NOW),
-                  second.count_and_record("client 192.0.2.8", window=window, limit=2, now=NOW)]
-        later = first.count_and_record("client 192.0.2.7", window=window, limit=2, now=NOW + dt.timedelta(hours=2))
+        # When they take turns counting one client's runs
+        counts = [take(first, "client:192.0.2.7"), take(second, "client:192.0.2.7", NOW + dt.timedelta(minutes=10)),
+                  take(first, "client:192.0.2.7", NOW + dt.timedelta(minutes=20)), take(second, "client:192.0.2.8")]
+        later = take(first, "client:192.0.2.7", NOW + dt.timedelta(minutes=61))
+        batch = second.take_runs(["client:192.0.2.9"], count=3, limit=2, window=hour, now=NOW)
     finally:
         first.close()
         second.close()
-    # Then the third run of that client is refused, wherever it lands; others and later runs are not
-    assert counts == [0, 1, None, 0] and later == 0
+    # Then the third run within the hour is refused, wherever it lands, with the wait until the first ages out;
+    # another client is not affected, an hour later one run is free again, and a batch over the limit is refused
+    assert counts == [None, None, 40 * 60.0, None]
+    assert later is None and batch == 3600.0
 
 
 def _version_1_database(url: str) -> None:
@@ -203,3 +205,23 @@ def test_horizon_dates_in_the_stored_row_are_plain_json(store):
     with store.engine.connect() as connection:
         stored = connection.execute(sa.select(schema.runs.c.horizons)).scalar()
     assert json.loads(stored) == {"basic_auth": "2026-12-31", "certificate": "2027-03-01"}
+
+
+def test_the_consoles_hosting_guard_counts_in_a_shared_postgresql_history(request, monkeypatch):
+    # Given two console replicas whose history is the same PostgreSQL database, 2 runs per hour allowed
+    from console.history_store import SharedLedger, shared_ledger
+    from console.hosting import HostingLimits, admit
+
+    url = request.getfixturevalue("postgres").create_database("shared_console")
+    monkeypatch.setenv("RELAY_CONSOLE_DB", url)
+    limits = HostingLimits(hosted=True, max_runs_per_hour=2)
+    replicas = [SharedLedger(open_store(url)), SharedLedger(open_store(url))]
+    assert isinstance(shared_ledger(), SharedLedger)
+    try:
+        # When one browser's runs land on alternating replicas
+        answers = [admit(state={}, client="192.0.2.7", limits=limits, ledger=replicas[i % 2]) for i in range(3)]
+    finally:
+        for replica in replicas:
+            replica.store.close()
+    # Then the third is refused although each replica saw fewer than 2
+    assert answers[:2] == [None, None] and "2 runs per hour" in answers[2]

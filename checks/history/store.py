@@ -184,24 +184,30 @@ class RunStore:
 
     # ----------------------------------------------------------------------------------- hosting counter
 
-    def count_and_record(self, counter: str, *, window: dt.timedelta, limit: int,
-                         now: dt.datetime | None = None) -> int | None:
-        """Record one run for `counter` unless `limit` runs were recorded within `window`; returns the count
-        before this run, or None when refused. Shared by every console replica using this database."""
-        counters = schema.run_counters
+    def take_runs(self, counters: Sequence[str], *, count: int, limit: int, window: dt.timedelta,
+                  now: dt.datetime | None = None) -> float | None:
+        """Record `count` runs for every counter and return None, or (recording nothing) the seconds until
+        enough runs of the `window` have aged out. Every console replica on this database shares the counts."""
+        table = schema.run_counters
         moment = naive_utc(now or dt.datetime.now(dt.UTC))
+        keys = [c[:schema.NAME_LENGTH] for c in counters]
         with self.engine.connect() as connection:
             connection = connection.execution_options(immediate=True)
             with connection.begin():
                 if connection.dialect.name == "postgresql":
-                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": counter})
-                connection.execute(counters.delete().where(counters.c.at < moment - window))
-                used = connection.execute(sa.select(sa.func.count()).where(
-                    counters.c.counter == counter[:schema.NAME_LENGTH], counters.c.at >= moment - window)).scalar()
-                if int(used or 0) >= limit:
-                    return None
-                connection.execute(counters.insert().values(counter=counter[:schema.NAME_LENGTH], at=moment))
-        return int(used or 0)
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"),
+                                       {"id": migrations.ADVISORY_LOCK_ID + 1})
+                connection.execute(table.delete().where(table.c.at <= moment - window))
+                for key in keys:
+                    times = connection.execute(sa.select(table.c.at).where(table.c.counter == key)
+                                               .order_by(table.c.at)).scalars().all()
+                    if len(times) + count > limit:
+                        if count > limit or not times:
+                            return window.total_seconds()
+                        return (window - (moment - times[len(times) + count - limit - 1])).total_seconds()
+                connection.execute(table.insert(), [{"counter": key, "at": moment} for key in keys
+                                                    for _ in range(count)])
+        return None
 
 
 def _escape_like(text: str) -> str:
