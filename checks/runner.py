@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -16,6 +16,7 @@ from checks.registry import SPECS, CheckSpec, plan
 from checks.run_state import CheckContext, Deadline, Dependencies
 from checks.safe_text import visible
 from checks.settings.config import RelayConfig
+from checks.workers import DaemonExecutor
 
 log = logging.getLogger(__name__)
 MAX_PARALLEL_CHECKS = 4
@@ -100,7 +101,7 @@ def run_checklist(
         ctx.record(result)
         _notify(observer, "on_finish", result)
 
-    executor = ThreadPoolExecutor(max_workers=MAX_PARALLEL_CHECKS, thread_name_prefix="check")
+    executor = DaemonExecutor(MAX_PARALLEL_CHECKS, name="check")
     try:
         while waiting or running:
             for spec in list(waiting):

@@ -17,7 +17,8 @@ from types import TracebackType
 from lab.pki import LabPKI
 from lab.smtp import Personality, Scenario, start_smtp
 
-__all__ = ["HOSTILE_REPLY", "SSH_BANNER", "HostileKind", "RunningHostile", "start_hostile"]
+__all__ = ["HOSTILE_REPLY", "SSH_BANNER", "HostileHttpsKind", "HostileKind", "RunningHostile", "RunningHostileHttps",
+           "start_hostile", "start_hostile_https"]
 
 SERVER_NAME = "hostile.lab.test"
 ACCEPT_POLL_SECONDS = 0.1  # how often the accept loop and blocked sends look at the stop flag
@@ -419,3 +420,92 @@ def start_hostile(kind: HostileKind | str, *, pki: LabPKI, host: str = "127.0.0.
     threaded = _ThreadedServer(handlers[kind], host)
     return RunningHostile(kind, host, threaded.port, pki.ca_file, implicit_tls=kind in IMPLICIT_TLS_KINDS,
                           _stop=threaded.stop)
+
+
+# ------------------------------------------------------------------------------------------ hostile HTTPS
+
+
+class HostileHttpsKind(StrEnum):
+    DRIP = "https-drip"  # headers at once, then a JSON body one byte every DRIP_HTTP_SECONDS
+    HUGE = "https-huge"  # a 400 MB body, as fast as the client reads it
+
+
+DRIP_HTTP_SECONDS = 0.2
+HUGE_BODY_BYTES = 400 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RunningHostileHttps:
+    """A hostile HTTPS server on loopback (any path, any method); `base_url` for login_url / graph_url."""
+
+    kind: HostileHttpsKind
+    base_url: str
+    ca_file: Path
+    _stop: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
+
+    def stop(self) -> None:
+        self._stop()
+
+    def __enter__(self) -> RunningHostileHttps:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _https_handler(kind: HostileHttpsKind, stopping: threading.Event) -> type:
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        timeout = CLIENT_IDLE_SECONDS
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silent
+            return
+
+        def answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(min(length, MAX_COMMAND_BYTES))
+            size = HUGE_BODY_BYTES if kind is HostileHttpsKind.HUGE else 100_000
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk, step = (b" " * 65536, 0.0) if kind is HostileHttpsKind.HUGE else (b" ", DRIP_HTTP_SECONDS)
+            sent = 0
+            while sent < size and not stopping.is_set():
+                self.wfile.write(chunk[: size - sent])
+                self.wfile.flush()
+                sent += len(chunk)
+                if step and stopping.wait(step):
+                    return
+
+        do_GET = do_POST = answer
+
+    return Handler
+
+
+def start_hostile_https(kind: HostileHttpsKind | str, *, pki: LabPKI) -> RunningHostileHttps:
+    """Start a hostile HTTPS server of `kind` on a free port of 127.0.0.1 (certificate from the lab CA)."""
+    from http.server import ThreadingHTTPServer
+
+    kind = HostileHttpsKind(kind)
+    stopping = threading.Event()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _https_handler(kind, stopping))
+    server.daemon_threads = True
+    server.handle_error = lambda request, client_address: None  # a client that hangs up is what we expect
+    context = pki.server_context()
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": ACCEPT_POLL_SECONDS},
+                              name=f"hostile-https-{server.server_address[1]}", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(STOP_TIMEOUT)
+
+    return RunningHostileHttps(kind, f"https://127.0.0.1:{server.server_address[1]}", pki.ca_file, _stop=stop)

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -33,6 +33,7 @@ from checks.run_state import Dependencies
 from checks.safe_text import one_line
 from checks.settings.config import InvalidSettings, ProfileId, RelayConfig
 from checks.settings.loading import ENV_REFERENCES, config_from_values
+from checks.workers import DaemonExecutor
 
 DEFAULT_JOBS = 32  # setups are different tenants: 32 at once meets the 20x target at 200 setups
 MAX_JOBS = 64  # x (1 + MAX_PARALLEL_CHECKS) threads at most: 320
@@ -282,7 +283,7 @@ def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, observe
     waiting = list(setups)
     running: dict[Future, str] = {}
     interrupted = False
-    executor = ThreadPoolExecutor(max_workers=min(jobs, max(1, len(setups))), thread_name_prefix="batch")
+    executor = DaemonExecutor(min(jobs, max(1, len(setups))), name="batch")
 
     def submit(setup: BatchSetup) -> None:
         setup_deps = shared.deps_for(setup, deps) if shared is not None else deps

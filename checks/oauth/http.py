@@ -1,8 +1,13 @@
-"""HTTPS for Entra ID and Graph: our own requests.Session (no environment proxies/CA), a timeout on every call."""
+"""HTTPS for Entra ID and Graph: our own requests.Session (no environment proxies/CA); every call bounded in total
+time (the step timeout, capped by the run deadline) and in size (MAX_RESPONSE_BYTES)."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +46,62 @@ def build_session(ca_file: Path | str | None = None) -> requests.Session:
     return session
 
 
+MAX_RESPONSE_BYTES = 2 * 1024 * 1024  # Entra ID and Graph answers are a few kB; more is not theirs
+READ_CHUNK = 16 * 1024
+
+
+class ResponseTooLarge(requests.RequestException):
+    """The answer was larger than MAX_RESPONSE_BYTES (only the first part was read)."""
+
+
+def _abort(response: requests.Response | None) -> None:
+    """Wake a read blocked on `response`'s socket (its worker then ends instead of lingering)."""
+    sock = getattr(getattr(getattr(response, "raw", None), "_connection", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def bounded_request(session: requests.Session, method: str, url: str, *, seconds: float,
+                    **kwargs: Any) -> requests.Response:
+    """One request whose connection, headers and whole body take at most `seconds` and MAX_RESPONSE_BYTES.
+
+    The request runs on a daemon thread: a server that drips its answer cannot keep the caller (or the process,
+    at exit) waiting past `seconds`.
+    """
+    ends_at = time.monotonic() + seconds
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            response = session.request(method, url, stream=True, timeout=seconds, **kwargs)
+            outcome["response"] = response
+            body = bytearray()
+            try:
+                for chunk in response.iter_content(READ_CHUNK):
+                    body += chunk
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        raise ResponseTooLarge(f"the answer is larger than {MAX_RESPONSE_BYTES // 1024} kB")
+                    if time.monotonic() > ends_at:
+                        raise requests.exceptions.ReadTimeout(f"no complete answer within {seconds:g} s")
+            finally:
+                response.close()
+            response._content = bytes(body)
+            outcome["done"] = response
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="https", daemon=True)
+    worker.start()
+    worker.join(max(0.0, ends_at - time.monotonic()))
+    if worker.is_alive():
+        _abort(outcome.get("response"))
+        raise requests.exceptions.ReadTimeout(f"no complete answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["done"]
+
+
 class TimedHttp:
     """What MSAL and our Graph calls use: get/post on a Session with a default timeout on every request."""
 
@@ -50,9 +111,9 @@ class TimedHttp:
         self._owns = owns_session
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout())
+        seconds = kwargs.pop("timeout", None) or self._timeout()
         kwargs.setdefault("allow_redirects", False)
-        return self.session.request(method, url, **kwargs)
+        return bounded_request(self.session, method, url, seconds=float(seconds), **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", url, **kwargs)
@@ -94,6 +155,10 @@ def network_problem(exc: requests.RequestException, url: str) -> tuple[str, str]
         return (f"The HTTPS certificate of {host} is not trusted.",
                 "A TLS-inspecting proxy or a private endpoint is replacing the certificate: give its CA with "
                 "--ca-file (ca_file), or let this host reach Microsoft without inspection.")
+    if isinstance(exc, ResponseTooLarge):
+        return (f"{host} answered with more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB: not an Entra ID or Graph "
+                "answer.", "Something in between (a proxy or a captive portal) answers instead of Microsoft: check "
+                "the login and Graph URLs and the network path.")
     if isinstance(exc, requests.exceptions.Timeout):
         return (f"{host} did not answer in time.",
                 "Allow outbound HTTPS (443) to the Microsoft login and Graph hosts, or raise the timeout.")

@@ -1,0 +1,52 @@
+"""Daemon worker threads with a concurrent.futures interface: a stuck network wait never holds the process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+
+class DaemonExecutor:
+    """Like ThreadPoolExecutor (submit/shutdown), but on daemon threads, so interpreter exit never joins them.
+
+    At most `workers` submitted calls run at once; shutdown(cancel_futures=True) cancels those not started.
+    """
+
+    def __init__(self, workers: int, *, name: str = "worker") -> None:
+        self._slots = threading.BoundedSemaphore(workers)
+        self._name = name
+        self._futures: list[Future] = []
+        self._lock = threading.Lock()
+
+    def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+
+        def run() -> None:
+            with self._slots:
+                if not future.set_running_or_notify_cancel():
+                    return
+                try:
+                    result = function(*args, **kwargs)
+                except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+
+        with self._lock:
+            self._futures = [f for f in self._futures if not f.done()] + [future]
+        threading.Thread(target=run, name=f"{self._name}-{len(self._futures)}", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = False, *, cancel_futures: bool = False) -> None:
+        """Cancel what has not started (with cancel_futures); running calls finish on their own (never joined)."""
+        with self._lock:
+            futures = list(self._futures)
+        if cancel_futures:
+            for future in futures:
+                future.cancel()
+        if wait:
+            for future in futures:
+                if not future.cancelled():
+                    future.exception()
