@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from checks.dns.host import check_host
 from checks.dns.mx import check_mx
+from checks.domain.dkim import check_dkim
+from checks.domain.dmarc import check_dmarc
+from checks.domain.spf import check_spf
 from checks.model import CheckId, Finding
 from checks.oauth.client import check_client
 from checks.oauth.scopes import check_scopes
@@ -15,6 +18,8 @@ from checks.oauth.tenant import check_tenant
 from checks.oauth.token import check_token
 from checks.settings.check import check_settings
 from checks.settings.config import AuthMethod, RelayConfig, Security
+from checks.settings.profiles import relay_provider
+from checks.settings.providers import provider_managed_domain
 from checks.smtp.auth import check_auth_mechanisms, check_credentials
 from checks.smtp.greeting import check_greeting
 from checks.smtp.port import check_port
@@ -47,6 +52,11 @@ class CheckSpec:
 
 
 
+def _own_domain(config: RelayConfig) -> bool:
+    """A sender domain whose SPF, DKIM and DMARC the user publishes (not gmail.com or outlook.com)."""
+    return config.sender_domain is not None and not provider_managed_domain(config.sender_domain)
+
+
 def _secure(config: RelayConfig) -> tuple[CheckId, ...]:
     """The last step before AUTH: TLS after STARTTLS; the greeting (EHLO) for implicit TLS or none."""
     return (CheckId.TLS,) if config.security is Security.STARTTLS else (CheckId.SMTP_GREETING,)
@@ -55,8 +65,13 @@ def _secure(config: RelayConfig) -> tuple[CheckId, ...]:
 CHECKLIST: tuple[CheckSpec, ...] = (
     CheckSpec(CheckId.SETTINGS, "Settings match the setup guide", check_settings),
     CheckSpec(CheckId.DNS_HOST, "Relay host name resolves", check_host),
-    CheckSpec(CheckId.DNS_MX, "Sender domain's mail provider (MX, SPF)", check_mx,
+    CheckSpec(CheckId.DNS_MX, "Sender domain's mail provider (MX)", check_mx,
               applies=lambda c: c.sender_domain is not None),
+    CheckSpec(CheckId.DOMAIN_SPF, "Sender domain's SPF authorises the relay", check_spf, applies=_own_domain),
+    CheckSpec(CheckId.DOMAIN_DKIM, "Sender domain's DKIM selectors", check_dkim,
+              applies=lambda c: _own_domain(c) and relay_provider(c) is not None),
+    CheckSpec(CheckId.DOMAIN_DMARC, "Sender domain's DMARC policy and alignment", check_dmarc, applies=_own_domain,
+              after=lambda c: (CheckId.DOMAIN_SPF, CheckId.DOMAIN_DKIM)),
     CheckSpec(CheckId.PORT, "Port reachable", check_port,
               requires=lambda c: () if c.connect_to else (CheckId.DNS_HOST,)),
     CheckSpec(CheckId.SMTP_GREETING, "SMTP greeting and EHLO", check_greeting,

@@ -41,6 +41,48 @@ class Record:
 
 _OUTLOOK_SPF = "v=spf1 include:spf.protection.outlook.com -all"
 _GOOGLE_SPF = "v=spf1 include:_spf.google.com ~all"
+_DKIM_KEY = ("v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeLnQg1fWn7/"
+             "zYtIxN2SnFCjxOCKG9v3b4jYfcTNh5ijSsq631uBItLa7od+v/RtdC2UzJ1lWT947qR+Rcac2gbto/NMqJ0fzfVjH4OuKhi"
+             "tdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB")
+_PROVIDER_SPF: tuple[Record, ...] = (
+    # The providers' own SPF trees (address ranges abridged): two lookups for Microsoft 365, four for Google.
+    Record("spf.protection.outlook.com", "TXT", "v=spf1 ip4:40.92.0.0/15 ip4:40.107.0.0/16 ip4:52.100.0.0/15 "
+           "ip4:104.47.0.0/17 ip6:2a01:111:f400::/48 include:spfd.protection.outlook.com -all"),
+    Record("spfd.protection.outlook.com", "TXT", "v=spf1 ip4:51.4.72.0/24 ip4:51.5.72.0/24 -all"),
+    Record("_spf.google.com", "TXT", "v=spf1 include:_netblocks.google.com include:_netblocks2.google.com "
+           "include:_netblocks3.google.com ~all"),
+    Record("_netblocks.google.com", "TXT", "v=spf1 ip4:35.190.247.0/24 ip4:64.233.160.0/19 ip4:66.102.0.0/20 ~all"),
+    Record("_netblocks2.google.com", "TXT", "v=spf1 ip6:2001:4860:4000::/36 ip6:2404:6800:4000::/36 ~all"),
+    Record("_netblocks3.google.com", "TXT", "v=spf1 ip4:172.217.0.0/19 ip4:172.217.32.0/20 ~all"),
+)
+
+
+def m365_domain(domain: str, *, spf: str | None = _OUTLOOK_SPF, dmarc: str | None = "v=DMARC1; p=quarantine",
+                dkim: bool = True) -> tuple[Record, ...]:
+    """A sender domain hosted by Microsoft 365: MX, SPF, DKIM selector CNAMEs to the tenant and DMARC."""
+    label = domain.replace(".", "-")
+    records = [Record(domain, "MX", f"0 {label}.mail.protection.outlook.com.")]
+    records += [Record(domain, "TXT", spf)] if spf else []
+    records += [Record(f"_dmarc.{domain}", "TXT", dmarc)] if dmarc else []
+    for selector in ("selector1", "selector2") if dkim else ():
+        target = f"{selector}-{label}._domainkey.contoso.onmicrosoft.example"
+        records += [Record(f"{selector}._domainkey.{domain}", "CNAME", target + "."), Record(target, "TXT", _DKIM_KEY)]
+    return tuple(records)
+
+
+# Sender domains with one SPF, DKIM or DMARC case each (tests and practice scenarios).
+_NESTED = "v=spf1 include:_spf.spf-nested.example -all"
+SENDER_DOMAIN_CASES: tuple[Record, ...] = (
+    *m365_domain("spf-nested.example", spf=_NESTED, dmarc="v=DMARC1; p=reject"),
+    Record("_spf.spf-nested.example", "TXT", "v=spf1 ip4:192.0.2.10 include:spf.protection.outlook.com -all"),
+    *m365_domain("spf-redirect.example", spf="v=spf1 redirect=_spf.spf-nested.example", dmarc="v=DMARC1; p=reject"),
+    *m365_domain("spf-11-lookups.example", spf="v=spf1 include:spf.protection.outlook.com "
+                 + " ".join(f"include:s{i}.spf-11-lookups.example" for i in range(1, 10)) + " -all"),
+    *(Record(f"s{i}.spf-11-lookups.example", "TXT", f"v=spf1 ip4:198.51.100.{i} -all") for i in range(1, 10)),
+    *m365_domain("dmarc-missing.example", dmarc=None),
+    *m365_domain("dmarc-none.example", dmarc="v=DMARC1; p=none; rua=mailto:dmarc@dmarc-none.example"),
+    *m365_domain("dkim-missing.example", dkim=False),
+)
 
 LAB_ZONE: tuple[Record, ...] = (
     # Relay hosts and endpoints: every one points at loopback so the practice lab works offline.
@@ -52,18 +94,22 @@ LAB_ZONE: tuple[Record, ...] = (
     Record("login.microsoftonline.com", "A", "127.0.0.1"),
     Record("graph.microsoft.com", "A", "127.0.0.1"),
     # Sender domains.
-    Record("contoso.example", "MX", "0 contoso-example.mail.protection.outlook.com."),
-    Record("contoso.example", "TXT", _OUTLOOK_SPF),
+    *m365_domain("contoso.example", dmarc="v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@contoso.example"),
     Record("gmail.com", "MX", "5 gmail-smtp-in.l.google.com."),
     Record("gmail.com", "TXT", _GOOGLE_SPF),
     Record("gmail-lab.example", "MX", "5 gmail-smtp-in.l.google.com."),
     Record("gmail-lab.example", "TXT", _GOOGLE_SPF),
+    Record("google._domainkey.gmail-lab.example", "TXT", _DKIM_KEY),
+    Record("_dmarc.gmail-lab.example", "TXT", "v=DMARC1; p=reject"),
     Record("fabrikam.example", "MX", "1 aspmx.l.google.com."),  # hosted by Google, SPF names only Microsoft
     Record("fabrikam.example", "TXT", _OUTLOOK_SPF),
     Record("nomx.example", "A", "127.0.0.1"),
     Record("lab.test", "MX", "10 mail.lab.test."),
     Record("lab.test", "TXT", "v=spf1 ip4:127.0.0.1 -all"),
+    Record("_dmarc.lab.test", "TXT", "v=DMARC1; p=reject"),
     Record("mail.lab.test", "A", "127.0.0.1"),
+    *_PROVIDER_SPF,
+    *SENDER_DOMAIN_CASES,
 )
 
 
@@ -123,20 +169,24 @@ class _Zone:
 class _Server:
     """The sockets, the zone and the threads behind one RunningDns."""
 
-    def __init__(self, zone: _Zone, silent: frozenset[str], delay: float, host: str) -> None:
+    def __init__(self, zone: _Zone, silent: frozenset[str], delay: float, host: str, port: int = 0) -> None:
         self.zone, self.silent, self.delay, self.host = zone, silent, delay, host
         self.stopping = threading.Event()
         family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
-        self.udp, self.tcp = self._bind_pair(family, host)
+        self.udp, self.tcp = self._bind_pair(family, host, port)
         self.port = self.udp.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, name=f"lab-dns-{self.port}", daemon=True)
         self.thread.start()
 
     @staticmethod
-    def _bind_pair(family: int, host: str) -> tuple[socket.socket, socket.socket]:
-        for _ in range(50):
+    def _bind_pair(family: int, host: str, port: int) -> tuple[socket.socket, socket.socket]:
+        for _ in range(1 if port else 50):
             udp = socket.socket(family, socket.SOCK_DGRAM)
-            udp.bind((host, 0))
+            try:
+                udp.bind((host, port))
+            except OSError:
+                udp.close()
+                raise
             tcp = socket.socket(family, socket.SOCK_STREAM)
             tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -144,7 +194,7 @@ class _Server:
             except OSError as exc:
                 udp.close()
                 tcp.close()
-                if exc.errno != errno.EADDRINUSE:
+                if exc.errno != errno.EADDRINUSE or port:
                     raise
                 continue
             tcp.listen(16)
@@ -276,7 +326,8 @@ def start_dns(
     silent_names: Iterable[str] = ("silent.lab.test",),
     delay: float = 0.0,
     host: str = "127.0.0.1",
+    port: int = 0,
 ) -> RunningDns:
-    """Start a DNS server on `host` (UDP + TCP, one free port) answering from `records`."""
-    server = _Server(_Zone(records), frozenset(_key(n) for n in silent_names), float(delay), host)
+    """Start a DNS server on `host` (UDP + TCP, one free port, or `port`) answering from `records`."""
+    server = _Server(_Zone(records), frozenset(_key(n) for n in silent_names), float(delay), host, port)
     return RunningDns(host, server.port, server)

@@ -417,7 +417,7 @@ def test_sigint_writes_the_setups_that_finished(smtp_lab, lab_settings, tmp_path
                                stderr=subprocess.PIPE, text=True)
     try:
         # When it is interrupted once the fast setups are done and the slow ones are still talking
-        time.sleep(4.0)
+        time.sleep(6.0)  # start-up, imports and the fast setups' checks, on a loaded machine too
         assert process.poll() is None
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=20)

@@ -215,7 +215,7 @@ def test_every_field_error_is_listed():
 def test_unknown_only_id_lists_the_valid_ids():
     code, _, err = cli([*GMAIL[:-1], "settings,dns.nope", "--password-env", "PW"], environ={"PW": APP_PASSWORD})
     assert code == 2
-    assert "'dns.nope'" in err and "settings, dns.host, dns.mx, port" in err
+    assert "'dns.nope'" in err and "settings, dns.host, dns.mx, domain.spf" in err
 
 
 def test_only_ids_that_do_not_apply_are_refused():

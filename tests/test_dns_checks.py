@@ -16,6 +16,7 @@ import pytest
 from checks.dns.host import check_host
 from checks.dns.lookup import make_resolver
 from checks.dns.mx import check_mx, mx_provider
+from checks.domain.spf import check_spf
 from checks.knowledge.guide import GuideSection
 from checks.model import CheckId, Status
 from checks.run_state import CheckContext, Deadline, Dependencies
@@ -223,15 +224,13 @@ def test_given_a_google_domain_on_the_m365_relay_when_checking_mx_then_warn_mism
     assert finding.facts["provider"] == "google"
 
 
-def test_given_spf_without_the_relay_provider_when_checking_mx_then_warn(lab_dns):
+def test_given_spf_without_the_relay_provider_when_checking_mx_then_dns_mx_leaves_spf_to_domain_spf(lab_dns):
     config = make_config(lab_dns.nameserver, profile="gmail", username="a@fabrikam.example")
 
     finding = run(check_mx, config)
 
-    assert finding.status is Status.WARN
-    assert "does not include Google" in finding.summary
-    assert "include:_spf.google.com" in finding.remediation
-    assert "hosted by" not in finding.summary  # Google MX + Google relay: no mismatch
+    assert finding.status is Status.PASS  # Google MX + Google relay: no mismatch; SPF is domain.spf's to judge
+    assert finding.facts["spf"] == "v=spf1 include:spf.protection.outlook.com -all"
 
 
 def test_given_a_custom_relay_when_the_domain_is_google_then_no_mismatch_warning(lab_dns):
@@ -243,16 +242,16 @@ def test_given_a_custom_relay_when_the_domain_is_google_then_no_mismatch_warning
     assert finding.facts["provider"] == "google"
 
 
-def test_given_a_domain_without_spf_when_checking_mx_then_warn(dns_factory):
+def test_given_a_domain_without_spf_when_checking_the_domain_then_domain_spf_warns(dns_factory):
     server = dns_factory([Record("nospf.example", "MX", "10 nospf-example.mail.protection.outlook.com.")])
     config = make_config(server.nameserver, profile="m365-basic", username="a@nospf.example")
 
-    finding = run(check_mx, config)
+    mx, spf = run(check_mx, config), run(check_spf, config)
 
-    assert finding.status is Status.WARN
-    assert "no SPF record" in finding.summary
-    assert "v=spf1 include:spf.protection.outlook.com -all" in finding.remediation
-    assert finding.facts["spf"] == ""
+    assert mx.status is Status.PASS and mx.facts["spf"] == ""
+    assert spf.status is Status.WARN
+    assert "no SPF record" in spf.summary
+    assert "v=spf1 include:spf.protection.outlook.com -all" in spf.remediation
 
 
 def test_given_a_domain_without_mx_when_checking_mx_then_warn_receivers_may_reject(lab_dns):

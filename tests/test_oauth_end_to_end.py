@@ -56,7 +56,7 @@ def test_working_oauth2_setup_passes_every_check(oauth_lab):
     # Then every step passes, including AUTH XOAUTH2 on the SMTP conversation
     assert report.verdict is Verdict.READY, [(r.check_id.value, r.summary) for r in report.problems]
     assert [r.check_id.value for r in report.results] == [
-        "settings", "dns.host", "dns.mx", "port", "smtp.greeting", "tls", "auth.mechanisms", "oauth.tenant",
+        "settings", "dns.host", "dns.mx", "domain.spf", "domain.dkim", "domain.dmarc", "port", "smtp.greeting", "tls", "auth.mechanisms", "oauth.tenant",
         "oauth.client", "oauth.secret_expiry", "oauth.token", "oauth.scopes", "auth.credentials", "sender"]
     assert "XOAUTH2" in report.result(CheckId.AUTH_CREDENTIALS).summary
 

@@ -46,6 +46,9 @@ class ProviderFacts:
     name: str
     services: tuple[CloudService, ...]  # the first is the worldwide service
     alternative_ports: tuple[tuple[int, Security], ...]  # in order of preference, when the configured port fails
+    dkim_selectors: tuple[str, ...] = ()  # <selector>._domainkey.<sender domain> it signs with once set up
+    dkim_setup: str = ""  # where an admin turns DKIM signing on for a domain
+    own_domains: tuple[str, ...] = ()  # its consumer domains: it publishes their SPF, DKIM and DMARC itself
 
     def service(self, cloud: Cloud) -> CloudService:
         """The service for `cloud`, the worldwide one when the provider has no separate national cloud."""
@@ -68,6 +71,11 @@ class ProviderFacts:
         return tuple(s.spf_include for s in self.services)
 
     @property
+    def spf_domains(self) -> tuple[str, ...]:
+        """The domains an SPF include:/redirect= names to authorise the provider (every cloud)."""
+        return tuple(include.partition(":")[2] for include in self.spf_includes)
+
+    @property
     def mx_suffixes(self) -> tuple[str, ...]:
         return tuple(suffix for s in self.services for suffix in s.mx_suffixes)
 
@@ -80,6 +88,10 @@ PROVIDERS: dict[Provider, ProviderFacts] = {
             (CloudService(Cloud.GLOBAL, (Tenancy("Gmail and Google Workspace", ("smtp.gmail.com",)),),
                           "include:_spf.google.com", (".google.com", ".googlemail.com")),),
             alternative_ports=((465, Security.TLS), (587, Security.STARTTLS)),
+            dkim_selectors=("google",),
+            dkim_setup="Google Admin console > Apps > Google Workspace > Gmail > Authenticate email > Generate new "
+                       "record; publish it as the TXT record google._domainkey.<domain>, then Start authentication.",
+            own_domains=("gmail.com", "googlemail.com"),
         ),
         ProviderFacts(
             Provider.MICROSOFT, "Microsoft 365",
@@ -96,6 +108,12 @@ PROVIDERS: dict[Provider, ProviderFacts] = {
                              "include:spf.protection.partner.outlook.cn", (".mail.protection.partner.outlook.cn",)),
             ),
             alternative_ports=((25, Security.STARTTLS), (587, Security.STARTTLS)),
+            dkim_selectors=("selector1", "selector2"),
+            dkim_setup="Microsoft Defender portal > Email & collaboration > Policies & rules > Threat policies > "
+                       "Email authentication settings > DKIM > the domain: publish the two CNAME records it shows "
+                       "(selector1._domainkey and selector2._domainkey), then turn on 'Sign messages for this domain "
+                       "with DKIM signatures'.",
+            own_domains=("outlook.com", "hotmail.com", "live.com"),
         ),
     )
 }
@@ -130,6 +148,11 @@ def tenancy_of_host(host: str) -> tuple[ProviderFacts, CloudService, Tenancy] | 
                 if name in tenancy.smtp_hosts or name in tenancy.legacy_tls_hosts:
                     return facts, service, tenancy
     return None
+
+
+def provider_managed_domain(domain: str) -> bool:
+    """True for a provider's own consumer domain (gmail.com, outlook.com): nothing there for the user to publish."""
+    return any(domain.lower() in facts.own_domains for facts in PROVIDERS.values())
 
 
 def display_name(provider: Provider | None, *, other: str = "another provider or a mail gateway") -> str:

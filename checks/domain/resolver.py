@@ -1,0 +1,63 @@
+"""The run's resolver for checkdmarc: every query bounded by the step timeout and the run deadline, no shared cache."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import dns.exception
+
+from checks.dns.failures import resolver_for
+from checks.run_state import CheckContext
+
+
+def _without_shared_cache() -> None:
+    """checkdmarc keeps one process-wide answer cache keyed by name only; a run must see its own resolver's DNS
+    (--nameserver, the lab, a record fixed a minute ago), so its answers are never shared between runs."""
+    import checkdmarc.utils
+    from expiringdict import ExpiringDict
+
+    if checkdmarc.utils.DNS_CACHE.max_age != 0:
+        checkdmarc.utils.DNS_CACHE = ExpiringDict(max_len=1, max_age_seconds=0)  # every entry is stale at once
+
+
+class BoundedResolver:
+    """Passes each query to the run's resolver with a lifetime capped by the step timeout and the run deadline.
+
+    It remembers the queries that timed out: checkdmarc reports some timeouts as 'no record'.
+    """
+
+    def __init__(self, resolver: Any, *, step_timeout: Callable[[], float], remaining: Callable[[], float]) -> None:
+        self._resolver = resolver
+        self._step_timeout = step_timeout
+        self._remaining = remaining
+        self._lock = threading.Lock()
+        self.timeouts: list[str] = []
+
+    @property
+    def lifetime(self) -> float:
+        return self._step_timeout()
+
+    def resolve(self, qname: Any, rdtype: Any = "A", *args: Any, lifetime: float | None = None, **kwargs: Any) -> Any:
+        budget = min(lifetime or self._step_timeout(), self._remaining())
+        try:
+            if budget <= 0:
+                raise dns.exception.Timeout(timeout=0.0)
+            return self._resolver.resolve(qname, rdtype, *args, lifetime=budget, **kwargs)
+        except dns.exception.Timeout:
+            with self._lock:
+                self.timeouts.append(f"{str(qname).rstrip('.')} {rdtype}")
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._resolver, name)
+
+
+def bounded_resolver(ctx: CheckContext) -> tuple[BoundedResolver | None, str]:
+    """The run's resolver (injected, --nameserver or the system's) wrapped for checkdmarc, and its label."""
+    resolver, label = resolver_for(ctx)
+    if resolver is None:
+        return None, label
+    _without_shared_cache()
+    return BoundedResolver(resolver, step_timeout=ctx.step_timeout, remaining=ctx.deadline.remaining), label
