@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from checks.dns.lookup import Lookup, name_text, query_all
-from checks.domain.resolver import bounded_resolver
+from checks.domain.resolver import bounded_resolver, no_resolver
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
@@ -31,8 +31,7 @@ def check_dkim(ctx: CheckContext) -> Finding:
     provider = PROVIDERS[relay_provider(ctx.config)]
     resolver, label = bounded_resolver(ctx)
     if resolver is None:
-        return Finding(Status.SKIP, f"Not run: no DNS resolver to look up {domain}'s DKIM selectors.",
-                       remediation="Give a DNS server with --nameserver IP[:PORT].", guide_section=SECTION)
+        return no_resolver(f"{domain}'s DKIM selectors")
     names = [f"{selector}._domainkey.{domain}" for selector in provider.dkim_selectors]
     answers = query_all(resolver, [(name, "TXT") for name in names], lifetime=ctx.step_timeout())
     lines = [f"Resolver: {label}."]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.domain.resolver import BoundedResolver, bounded_resolver
+from checks.domain.resolver import BoundedResolver, bounded_resolver, dns_timeout, no_resolver
 from checks.knowledge.guide import GuideSection
 from checks.model import CheckId, Finding, Status
 from checks.run_state import CheckContext
@@ -30,8 +30,7 @@ def check_dmarc(ctx: CheckContext) -> Finding:
     domain = ctx.config.sender_domain or ""
     resolver, label = bounded_resolver(ctx)
     if resolver is None:
-        return Finding(Status.SKIP, f"Not run: no DNS resolver to look up {domain}'s DMARC record.",
-                       remediation="Give a DNS server with --nameserver IP[:PORT].", guide_section=SECTION)
+        return no_resolver(f"{domain}'s DMARC record")
     result = evaluate(domain, resolver)
     policy = _tag(result, "p")
     facts: dict[str, Any] = {"resolver": label, "domain": domain, "record": result.get("record"),
@@ -39,10 +38,7 @@ def check_dmarc(ctx: CheckContext) -> Finding:
                              "p": policy or None, "aspf": _tag(result, "aspf") or None,
                              "adkim": _tag(result, "adkim") or None, "error": result.get("error")}
     if resolver.timeouts:
-        return Finding(Status.WARN, f"DMARC of {domain} could not be looked up: DNS did not answer in time.",
-                       details=f"Resolver: {label}. Timed out: {', '.join(resolver.timeouts[:3])}.",
-                       remediation="Check the DNS server (--nameserver) or raise the timeout, then run again.",
-                       guide_section=SECTION, facts=facts)
+        return dns_timeout(f"{domain}'s DMARC", label, resolver.timeouts, **facts)
     publish = (f"Publish a TXT record at _dmarc.{domain}: \"v=DMARC1; p=none; rua=mailto:<a mailbox for reports>\", "
                "read the reports for a few weeks, then raise p to quarantine or reject.")
     if not result.get("record"):

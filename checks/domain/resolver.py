@@ -9,6 +9,8 @@ from typing import Any
 import dns.exception
 
 from checks.dns.failures import resolver_for
+from checks.knowledge.guide import GuideSection
+from checks.model import Finding, Status
 from checks.run_state import CheckContext
 
 
@@ -61,3 +63,17 @@ def bounded_resolver(ctx: CheckContext) -> tuple[BoundedResolver | None, str]:
         return None, label
     _without_shared_cache()
     return BoundedResolver(resolver, step_timeout=ctx.step_timeout, remaining=ctx.deadline.remaining), label
+
+
+def no_resolver(what: str) -> Finding:
+    """The skip when no resolver is configured (no /etc/resolv.conf and no --nameserver)."""
+    return Finding(Status.SKIP, f"Not run: no DNS resolver to look up {what}.",
+                   remediation="Give a DNS server with --nameserver IP[:PORT].", guide_section=GuideSection.NETWORK)
+
+
+def dns_timeout(what: str, label: str, timeouts: list[str], **facts: object) -> Finding:
+    """The warning when DNS did not answer in time (the domain checks never fail)."""
+    return Finding(Status.WARN, f"{what} could not be checked: DNS did not answer in time.",
+                   details=f"Resolver: {label}. Timed out: {', '.join(timeouts[:3])}.",
+                   remediation="Check the DNS server (--nameserver) or raise the timeout, then run again.",
+                   guide_section=GuideSection.NETWORK, facts={**facts, "timeouts": list(timeouts)})

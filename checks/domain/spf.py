@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks.domain.resolver import BoundedResolver, bounded_resolver
+from checks.domain.resolver import BoundedResolver, bounded_resolver, dns_timeout, no_resolver
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
@@ -14,7 +14,6 @@ from checks.settings.providers import PROVIDERS
 
 LOOKUP_LIMIT = 10  # RFC 7208 section 4.6.4
 SECTION = GuideSection.NETWORK
-FIX_DNS = "Check the DNS server (--nameserver) or raise the timeout, then run again."
 
 
 def evaluate(domain: str, resolver: BoundedResolver) -> dict[str, Any]:
@@ -50,17 +49,14 @@ def check_spf(ctx: CheckContext) -> Finding:
     domain = ctx.config.sender_domain or ""
     resolver, label = bounded_resolver(ctx)
     if resolver is None:
-        return Finding(Status.SKIP, f"Not run: no DNS resolver to look up {domain}'s SPF.",
-                       remediation="Give a DNS server with --nameserver IP[:PORT].", guide_section=SECTION)
+        return no_resolver(f"{domain}'s SPF")
     result = evaluate(domain, resolver)
     provider = relay_provider(ctx.config)
     facts: dict[str, Any] = {"resolver": label, "domain": domain, "record": result.get("record"),
                              "valid": bool(result.get("valid")), "dns_lookups": result.get("dns_lookups"),
                              "error": result.get("error"), "authorised": None}
     if resolver.timeouts:
-        return Finding(Status.WARN, f"{domain}'s SPF could not be evaluated: DNS did not answer in time.",
-                       details=f"Resolver: {label}. Timed out: {', '.join(resolver.timeouts[:3])}.",
-                       remediation=FIX_DNS, guide_section=SECTION, facts={**facts, "timeouts": resolver.timeouts})
+        return dns_timeout(f"{domain}'s SPF", label, resolver.timeouts, **facts)
     include = PROVIDERS[provider].service(ctx.config.cloud).spf_include if provider \
         else "include:<your mail provider's SPF domain>"
     record = result.get("record")
