@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from checks import config_from_values, run_checklist
 from checks.batch.file import BatchSetup
 from checks.batch.report import batch_to_csv
 from checks.batch.run import run_batch
@@ -33,24 +33,23 @@ NOT_A_REPORT = "name,host,port\r\nsomething a customer pasted,smtp.example.com,5
 
 
 def write_samples(folder: Path) -> list[Path]:
-    """Check every sample customer against the lab and save their reports under `folder`."""
+    """Check every sample customer against the lab (all at once) and save their reports under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     lab = practice_lab()
+    everyone = [(customer, scenario) for customer, scenario, _ in CUSTOMERS] + list(BATCH)
+    batch = run_batch([BatchSetup(name, lab.settings_for(scenario), f"setup {number}")
+                       for number, (name, scenario) in enumerate(everyone, start=1)], jobs=len(everyone), environ={})
+    outcomes = {outcome.name: outcome for outcome in batch.outcomes}
     written = []
-    for customer, scenario, fmt in CUSTOMERS:
-        report = run_checklist(config_from_values(lab.settings_for(scenario)))
-        path = folder / f"{customer}.{fmt}"
-        write_report(report, fmt, path)
-        written.append(path)
-    setups = [BatchSetup(name, lab.settings_for(scenario), f"setup {number}")
-              for number, (name, scenario) in enumerate(BATCH, start=1)]
-    batch = run_batch(setups, jobs=len(setups), environ={})
-    path = folder / "msp-batch.csv"
-    path.write_text(batch_to_csv(batch), encoding="utf-8", newline="")
-    written.append(path)
-    path = folder / "forwarded-settings.csv"
-    path.write_text(NOT_A_REPORT, encoding="utf-8", newline="")
-    return [*written, path]
+    for customer, _, fmt in CUSTOMERS:
+        written.append(folder / f"{customer}.{fmt}")
+        write_report(outcomes[customer].report, fmt, written[-1])
+    provider = replace(batch, outcomes=tuple(outcomes[name] for name, _ in BATCH))
+    written.append(folder / "msp-batch.csv")
+    written[-1].write_text(batch_to_csv(provider), encoding="utf-8", newline="")
+    written.append(folder / "forwarded-settings.csv")
+    written[-1].write_text(NOT_A_REPORT, encoding="utf-8", newline="")
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:

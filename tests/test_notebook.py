@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from checks import run_checklist
 from checks.batch.file import BatchSetup
 from checks.batch.run import run_batch
-from checks.report import NotebookProgress
+from checks.report import NotebookProgress, SkippedReportWarning, load_reports
+from lab.practice import BY_ID
+from lab.sample_reports import BATCH, CUSTOMERS, write_samples
 from lab.smtp import Scenario
 
 
@@ -65,3 +69,24 @@ def test_the_triage_notebook_runs_top_to_bottom_on_a_fresh_kernel():
     assert "forwarded-settings.csv" in shown  # the one file that is not a report, named in a warning
     assert "vegaEmbed" in shown  # the Altair chart
     assert "SMTP relay check" in shown  # the Markdown for the ticket
+
+
+def test_the_sample_reports_are_made_by_the_lab_and_load_with_the_expected_verdicts(tmp_path):
+    # Given the sample customer reports written afresh from the practice lab
+    write_samples(tmp_path)
+    # When the folder is loaded
+    with pytest.warns(SkippedReportWarning, match="forwarded-settings.csv"):
+        frame = load_reports(tmp_path)
+    # Then every customer is there, and only the working scenarios are ready
+    verdicts = frame.drop_duplicates("setup").set_index("setup")["verdict"].to_dict()
+    expected = {name: ("ready" if not BY_ID[scenario].breaks else "problems")
+                for name, scenario in (*((c, s) for c, s, _ in CUSTOMERS), *BATCH)}
+    assert verdicts == expected
+    # And the committed samples hold the same customers
+    assert set(load_reports_quietly(EXAMPLES / "reports")["setup"]) == set(expected)
+
+
+def load_reports_quietly(folder: Path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedReportWarning)
+        return load_reports(folder)
