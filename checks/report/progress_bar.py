@@ -14,7 +14,7 @@ class NotebookProgress:
     """Observer for run_checklist and run_batch: one bar per run or batch, filling as checks or setups finish.
 
     Shows only our own words (check ids, counts), never outside text. Extra keyword options go to the bar
-    (e.g. ``file=`` or ``leave=False``); ``bar`` replaces tqdm (tests).
+    (e.g. ``file=`` or ``leave=False``); ``bar`` makes the bar (default: tqdm.auto).
     """
 
     def __init__(self, *, bar: Callable[..., Any] = tqdm, **bar_options: Any) -> None:
@@ -28,12 +28,12 @@ class NotebookProgress:
         self._problems = 0
         self._bar = self._make_bar(total=total, unit=unit, desc=description, **self._options)
 
-    def _advance(self, problem: bool, current: str = "") -> None:
+    def _advance(self, problem: bool) -> None:
         if self._bar is None:
             return
         self._problems += problem
         self._bar.update(1)
-        self._show(current)
+        self._show("")
         if self._bar.n >= self._bar.total:
             self.close()
 
