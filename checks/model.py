@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -80,6 +80,17 @@ class Command:
     title: str = ""
 
 
+class Facts:
+    """Base of a check's machine-readable output (a small frozen dataclass per check, e.g. HostAddresses).
+
+    Checks read each other's facts by type (CheckContext.facts); `get` serves generic readers such as the
+    run history, which look for one named value in whichever result has it.
+    """
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in {f.name for f in fields(self)} else default  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Finding:
     """What one check concluded, before the runner stamps it with id, title and duration."""
@@ -91,7 +102,7 @@ class Finding:
     guide_section: str = ""
     reply: str = ""
     transcript: tuple[str, ...] = ()
-    facts: Mapping[str, Any] = field(default_factory=dict)
+    facts: Facts | Mapping[str, Any] = field(default_factory=dict)  # typed Facts for the checklist's checks
     commands: tuple[Command, ...] = ()
 
 
@@ -139,7 +150,7 @@ class CheckResult:
         return self.finding.transcript
 
     @property
-    def facts(self) -> Any:
+    def facts(self) -> Facts | Mapping[str, Any]:
         return self.finding.facts
 
     @property

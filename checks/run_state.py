@@ -1,4 +1,4 @@
-"""What a check receives: the settings, earlier results, shared resources, the deadline and dependencies."""
+"""What a check receives: the settings, earlier results, the run's typed shared state, the deadline and dependencies."""
 
 from __future__ import annotations
 
@@ -8,12 +8,20 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from checks.model import CheckId, CheckResult
 from checks.settings.config import RelayConfig
 from checks.settings.secret import Secret
 from checks.target_policy import TargetPolicy
+
+if TYPE_CHECKING:  # annotations only: the objects are made by the checks that own them
+    import ssl
+
+    from checks.oauth.http import TimedHttp
+    from checks.smtp.session import BoundedSMTP
+
+FactsT = TypeVar("FactsT")
 
 
 @dataclass(frozen=True)
@@ -47,17 +55,74 @@ class Deadline:
         return self.remaining() <= 0
 
 
+@dataclass(eq=False)
+class RunState:
+    """The live objects one run shares between its checks, each set by the check named; secrets registered.
+
+    Assigning a Secret to any field registers its value for redaction, so no later output can show it.
+    """
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _secrets: set[str] = field(default_factory=set, init=False, repr=False)
+    _ssl_context: ssl.SSLContext | None = field(default=None, init=False, repr=False)
+    _http: TimedHttp | None = field(default=None, init=False, repr=False)
+    smtp: BoundedSMTP | None = None  # port: the one SMTP conversation every SMTP step continues
+    msal_app: Any = None  # the run's MSAL application (oauth.client, or the first OAuth2 check needing it)
+    app_token: Secret | None = None  # oauth.client: the app-only Exchange token
+    smtp_token: Secret | None = None  # oauth.token: the access token auth.credentials sends with XOAUTH2
+    token_user: str = ""  # oauth.token: the address the SMTP token acts for
+    refresh_token: Secret | None = None  # oauth.token: the newest refresh token of the run (Entra ID may rotate it)
+    graph_token: Secret | None = None  # oauth.scopes or sender: a Graph token for the sender's mailbox lookup
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Secret):
+            self.add_secret(value.reveal())
+        super().__setattr__(name, value)
+
+    def add_secret(self, value: str) -> None:
+        """Register a value first seen during the run (a token, an AUTH payload) so no output shows it."""
+        with self._lock:
+            self._secrets.add(value)
+
+    def secrets(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(self._secrets)
+
+    def ssl_context(self, make: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+        """The TLS client context of the run (one for every TLS connection), made on first use."""
+        with self._lock:
+            if self._ssl_context is None:
+                self._ssl_context = make()
+            return self._ssl_context
+
+    def http(self, make: Callable[[], TimedHttp]) -> TimedHttp:
+        """The HTTPS client for Entra ID and Graph, made on first use (OAuth2 checks run in parallel)."""
+        with self._lock:
+            if self._http is None:
+                self._http = make()
+            return self._http
+
+    def close(self) -> None:
+        """Say goodbye to the SMTP server and close the HTTPS client; never raises."""
+        with self._lock:
+            smtp, http, self._http = self.smtp, self._http, None
+        super().__setattr__("smtp", None)
+        for closer in (getattr(smtp, "goodbye", None), getattr(http, "close", None)):
+            if closer is not None:
+                with contextlib.suppress(Exception):  # closing must never mask a verdict
+                    closer()
+
+
 class CheckContext:
-    """Handed to each check by the runner; checks never call each other, they read results here."""
+    """Handed to each check by the runner; checks never call each other, they read results and state here."""
 
     def __init__(self, config: RelayConfig, *, deps: Dependencies, deadline: Deadline, run_id: str) -> None:
         self.config = config
         self.run_id = run_id
         self.deps = deps
         self.deadline = deadline
+        self.state = RunState()
         self._results: dict[CheckId, CheckResult] = {}
-        self._resources: dict[str, Any] = {}
-        self._secrets: set[str] = set()
         self._lock = threading.Lock()
 
     @property
@@ -69,9 +134,11 @@ class CheckContext:
         with self._lock:
             return self._results.get(check_id)
 
-    def fact(self, check_id: CheckId, key: str, default: Any = None) -> Any:
+    def facts(self, check_id: CheckId, kind: type[FactsT]) -> FactsT | None:
+        """The typed facts an earlier check recorded (e.g. HostAddresses of dns.host), or None."""
         found = self.result(check_id)
-        return found.facts.get(key, default) if found else default
+        facts = found.facts if found is not None else None
+        return facts if isinstance(facts, kind) else None
 
     def record(self, result: CheckResult) -> None:
         with self._lock:
@@ -81,34 +148,11 @@ class CheckContext:
         """Seconds one network step may take: the per-step timeout, capped by the run deadline."""
         return max(0.001, min(self.config.timeout, self.deadline.remaining()))
 
-    def resource(self, name: str, factory: Callable[[], Any] | None = None) -> Any:
-        """A per-run shared object (the SMTP conversation, the ssl context); created once on first use."""
-        with self._lock:
-            if name not in self._resources and factory is not None:
-                self._resources[name] = factory()
-            return self._resources.get(name)
-
-    def set_resource(self, name: str, value: Any) -> None:
-        """Share `value` with later checks; a Secret's value is also registered for redaction."""
-        if isinstance(value, Secret):
-            self.add_secret(value.reveal())
-        with self._lock:
-            self._resources[name] = value
-
     def add_secret(self, value: str) -> None:
-        """Register a value first seen during the run (a token, an AUTH payload) so no output shows it."""
-        with self._lock:
-            self._secrets.add(value)
+        self.state.add_secret(value)
 
     def run_secrets(self) -> tuple[str, ...]:
-        with self._lock:
-            return tuple(self._secrets)
+        return self.state.secrets()
 
     def close(self) -> None:
-        with self._lock:
-            resources, self._resources = list(self._resources.values()), {}
-        for value in resources:
-            closer = getattr(value, "goodbye", None) or getattr(value, "close", None)
-            if callable(closer):
-                with contextlib.suppress(Exception):  # closing must never mask a verdict
-                    closer()
+        self.state.close()

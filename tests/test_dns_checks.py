@@ -97,10 +97,10 @@ def test_given_a_cname_chain_when_checking_the_host_then_addresses_ttl_and_chain
     finding = run(check_host, config)
 
     assert finding.status is Status.PASS
-    assert finding.facts["addresses"] == ["127.0.0.1"]
-    assert finding.facts["canonical_name"] == "smtp.office365.com.lab-edge.test"
-    assert finding.facts["cname_chain"] == ["smtp.office365.com.lab-edge.test"]
-    assert finding.facts["resolver"] == lab_dns.nameserver
+    assert finding.facts.addresses == ("127.0.0.1",)
+    assert finding.facts.canonical_name == "smtp.office365.com.lab-edge.test"
+    assert finding.facts.cname_chain == ("smtp.office365.com.lab-edge.test",)
+    assert finding.facts.resolver == lab_dns.nameserver
     assert "CNAME smtp.office365.com -> smtp.office365.com.lab-edge.test (TTL 300 s)" in finding.details
     assert "A 127.0.0.1 (TTL 300 s)" in finding.details
     assert "chosen explicitly" in finding.details  # loopback for a provider host is only noted in the lab
@@ -111,7 +111,7 @@ def test_given_a_host_with_ipv4_and_ipv6_when_checking_then_ipv4_comes_first(lab
     finding = run(check_host, make_config(lab_dns.nameserver, host="smtp.lab.test"))
 
     assert finding.status is Status.PASS
-    assert finding.facts["addresses"] == ["127.0.0.1", "::1"]
+    assert finding.facts.addresses == ("127.0.0.1", "::1")
     assert "AAAA ::1 (TTL 300 s)" in finding.details
 
 
@@ -124,7 +124,7 @@ def test_given_an_ip_literal_when_checking_the_host_then_it_passes_without_a_loo
 
     assert time.monotonic() - started < 0.5
     assert finding.status is Status.PASS
-    assert finding.facts["addresses"] == ["127.0.0.1"]
+    assert finding.facts.addresses == ("127.0.0.1",)
     assert "certificate must then name that address" in finding.details
 
 
@@ -134,7 +134,7 @@ def test_given_a_misspelt_host_when_checking_then_fail_names_nxdomain_and_the_sp
     assert finding.status is Status.FAIL
     assert "does not exist" in finding.summary
     assert "smtp.office365.com / smtp.gmail.com" in finding.remediation
-    assert finding.facts["addresses"] == []
+    assert finding.facts.addresses == ()
 
 
 def test_given_a_name_without_addresses_when_checking_the_host_then_fail(lab_dns):
@@ -177,7 +177,7 @@ def test_given_the_system_resolver_redirects_a_provider_when_checking_then_warn(
     assert finding.status is Status.WARN
     assert "private/loopback" in finding.summary
     assert "split-horizon" in finding.remediation and "TLS-inspecting" in finding.remediation
-    assert finding.facts["addresses"] == ["127.0.0.1"]
+    assert finding.facts.addresses == ("127.0.0.1",)
 
 
 def test_given_connect_to_when_the_host_does_not_resolve_then_only_warn(lab_dns):
@@ -186,7 +186,7 @@ def test_given_connect_to_when_the_host_does_not_resolve_then_only_warn(lab_dns)
     finding = run(check_host, config)
 
     assert finding.status is Status.WARN
-    assert finding.facts["connect_to"] == "127.0.0.1:2525"
+    assert finding.facts.connect_to == "127.0.0.1:2525"
 
 
 # --- dns.mx ---------------------------------------------------------------------------------------------
@@ -196,9 +196,9 @@ def test_given_a_gmail_sender_on_the_gmail_relay_when_checking_mx_then_pass_goog
     finding = run(check_mx, make_config(lab_dns.nameserver, profile="gmail", username="a@gmail.com"))
 
     assert finding.status is Status.PASS
-    assert finding.facts["provider"] == "google"
-    assert finding.facts["mx"] == ["gmail-smtp-in.l.google.com"]
-    assert finding.facts["spf"] == "v=spf1 include:_spf.google.com ~all"
+    assert finding.facts.provider == "google"
+    assert finding.facts.mx == ("gmail-smtp-in.l.google.com",)
+    assert finding.facts.spf == "v=spf1 include:_spf.google.com ~all"
     assert "MX 5 gmail-smtp-in.l.google.com (TTL 300 s)" in finding.details
 
 
@@ -208,8 +208,8 @@ def test_given_an_m365_domain_on_the_m365_relay_when_checking_mx_then_pass_micro
     finding = run(check_mx, config)
 
     assert finding.status is Status.PASS
-    assert finding.facts["provider"] == "microsoft"
-    assert finding.facts["mx"] == ["contoso-example.mail.protection.outlook.com"]
+    assert finding.facts.provider == "microsoft"
+    assert finding.facts.mx == ("contoso-example.mail.protection.outlook.com",)
 
 
 def test_given_a_google_domain_on_the_m365_relay_when_checking_mx_then_warn_mismatch(lab_dns):
@@ -221,7 +221,7 @@ def test_given_a_google_domain_on_the_m365_relay_when_checking_mx_then_warn_mism
     assert "hosted by Google" in finding.summary and "relay is Microsoft 365" in finding.summary
     assert "SPF/DMARC" in finding.summary
     assert "include:spf.protection.outlook.com" in finding.remediation
-    assert finding.facts["provider"] == "google"
+    assert finding.facts.provider == "google"
 
 
 def test_given_spf_without_the_relay_provider_when_checking_mx_then_dns_mx_leaves_spf_to_domain_spf(lab_dns):
@@ -230,7 +230,7 @@ def test_given_spf_without_the_relay_provider_when_checking_mx_then_dns_mx_leave
     finding = run(check_mx, config)
 
     assert finding.status is Status.PASS  # Google MX + Google relay: no mismatch; SPF is domain.spf's to judge
-    assert finding.facts["spf"] == "v=spf1 include:spf.protection.outlook.com -all"
+    assert finding.facts.spf == "v=spf1 include:spf.protection.outlook.com -all"
 
 
 def test_given_a_custom_relay_when_the_domain_is_google_then_no_mismatch_warning(lab_dns):
@@ -239,7 +239,7 @@ def test_given_a_custom_relay_when_the_domain_is_google_then_no_mismatch_warning
     finding = run(check_mx, config)
 
     assert finding.status is Status.PASS
-    assert finding.facts["provider"] == "google"
+    assert finding.facts.provider == "google"
 
 
 def test_given_a_domain_without_spf_when_checking_the_domain_then_domain_spf_warns(dns_factory):
@@ -248,7 +248,7 @@ def test_given_a_domain_without_spf_when_checking_the_domain_then_domain_spf_war
 
     mx, spf = run(check_mx, config), run(check_spf, config)
 
-    assert mx.status is Status.PASS and mx.facts["spf"] == ""
+    assert mx.status is Status.PASS and mx.facts.spf == ""
     assert spf.status is Status.WARN
     assert "no SPF record" in spf.summary
     assert "v=spf1 include:spf.protection.outlook.com -all" in spf.remediation
@@ -259,7 +259,7 @@ def test_given_a_domain_without_mx_when_checking_mx_then_warn_receivers_may_reje
 
     assert finding.status is Status.WARN
     assert "cannot receive mail" in finding.summary
-    assert finding.facts["mx"] == [] and finding.facts["provider"] == ""
+    assert finding.facts.mx == () and finding.facts.provider == ""
 
 
 def test_given_a_sender_domain_that_does_not_exist_when_checking_mx_then_fail(lab_dns):
@@ -290,7 +290,7 @@ def test_given_an_spf_too_big_for_udp_when_checking_mx_then_the_answer_comes_ove
     finding = run(check_mx, make_config(server.nameserver, profile="gmail", username="a@big.example"))
 
     assert finding.status is Status.PASS
-    assert finding.facts["spf"] == long_spf
+    assert finding.facts.spf == long_spf
 
 
 def test_given_mx_host_names_when_classifying_then_google_microsoft_or_other():
@@ -321,7 +321,7 @@ def test_given_the_runner_when_running_the_dns_checks_then_both_appear_in_the_re
 
     assert [r.check_id for r in report.results] == [CheckId.DNS_HOST, CheckId.DNS_MX]
     assert report.result("dns.host").status is Status.PASS
-    assert report.result("dns.host").facts["addresses"] == ["127.0.0.1"]
+    assert report.result("dns.host").facts.addresses == ("127.0.0.1",)
     assert report.result("dns.mx").status is Status.WARN
     assert report.result("dns.mx").guide_section == GuideSection.NETWORK.value
 
@@ -337,6 +337,6 @@ def test_given_no_resolver_configuration_when_checking_the_host_then_the_os_answ
     mx_finding = run(check_mx, make_config(host="localhost", sender="a@lab.test", timeout=2))
 
     assert host_finding.status is Status.PASS
-    assert "TTL unknown" in host_finding.details and host_finding.facts["resolver"] == "system"
-    assert host_finding.facts["addresses"]
+    assert "TTL unknown" in host_finding.details and host_finding.facts.resolver == "system"
+    assert host_finding.facts.addresses
     assert mx_finding.status is Status.SKIP and "--nameserver" in mx_finding.remediation

@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from checks.model import Status
-from checks.oauth.app import SMTP_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
 from checks.oauth.claims import decode_claims, explain_xoauth2_failure
 from checks.oauth.client import check_client
 from checks.oauth.flows import (
@@ -220,9 +219,9 @@ def test_xoauth2_validator_and_decoder(entra):
     # Given a working run's SMTP token, and a Graph token minted in the same run
     e = entra()
     ctx = prepared_context(e)
-    token = ctx.resource(SMTP_TOKEN_RESOURCE).reveal()
-    user = ctx.resource(TOKEN_USER_RESOURCE)
-    graph = ctx.resource("oauth.graph_token").reveal()
+    token = ctx.state.smtp_token.reveal()
+    user = ctx.state.token_user
+    graph = ctx.state.graph_token.reveal()
     # When the lab SMTP server asks the emulator to validate them
     # Then the SMTP token is accepted for its user only, and the Graph token is refused and explained
     assert e.xoauth2_validator(user, token) is None
@@ -239,7 +238,7 @@ def test_smtp_auth_disabled_reply_is_decoded(entra):
     # Given a mailbox with SMTP AUTH disabled
     e = entra(EntraScenario.SMTP_AUTH_DISABLED)
     ctx = prepared_context(e)
-    token = ctx.resource(SMTP_TOKEN_RESOURCE).reveal()
+    token = ctx.state.smtp_token.reveal()
     # When the token is used for XOAUTH2
     reply = e.xoauth2_validator("alice@contoso.example", token)
     finding = explain_xoauth2_failure(535, reply[4:], decode_claims(token))
@@ -252,7 +251,7 @@ def test_app_only_token_is_accepted_for_a_mailbox(entra):
     # Given an app-only run with SMTP.SendAsApp
     e = entra(EntraScenario.APP_ONLY)
     ctx = prepared_context(e, auth="oauth2-app", refresh_token=None)
-    token = ctx.resource(SMTP_TOKEN_RESOURCE).reveal()
+    token = ctx.state.smtp_token.reveal()
     # When used for XOAUTH2 as the shared mailbox (FullAccess) and through the Graph sender rule
     # Then both accept it
     assert e.xoauth2_validator("info@contoso.example", token) is None

@@ -29,7 +29,7 @@ def test_working_gmail_setup_is_ready_for_go_live(smtp_lab, lab_config):
     assert list(statuses(report)) == ["settings", "dns.host", "dns.mx", "port", "smtp.greeting", "tls",
                                       "auth.mechanisms", "auth.credentials", "sender"]
     tls = report.result(CheckId.TLS)
-    assert tls.facts["tls_version"] in ("TLSv1.2", "TLSv1.3")
+    assert tls.facts.tls_version in ("TLSv1.2", "TLSv1.3")
     assert "Signed in as relay.lab@gmail.com" in report.result(CheckId.AUTH_CREDENTIALS).summary
 
 
@@ -244,7 +244,7 @@ def test_certificate_expiring_within_30_days_warns(smtp_lab, lab_config):
     from checks.run_state import Dependencies
 
     server = smtp_lab()
-    days_left = run_checklist(lab_config(server), only=["tls"]).result(CheckId.TLS).facts["days_left"]
+    days_left = run_checklist(lab_config(server), only=["tls"]).result(CheckId.TLS).facts.days_left
     later = datetime.now(UTC) + timedelta(days=days_left - 10)
     # When the checklist runs at that time
     report = run_checklist(lab_config(server), only=["tls"], deps=Dependencies(now=lambda: later))

@@ -37,7 +37,7 @@ def test_a_provider_name_that_resolves_to_a_private_address_is_refused_after_dns
     config = config_from_values({"profile": "gmail", "username": "a@gmail.com", "password": "abcdefghijklmnop",
                                  "nameserver": lab_dns.nameserver, "timeout": 2})
     report = run_checklist(config, deps=Dependencies(policy=TargetPolicy()), only=["dns.host"])
-    assert report.result(CheckId.DNS_HOST).facts["addresses"] == ["127.0.0.1"]
+    assert report.result(CheckId.DNS_HOST).facts.addresses == ("127.0.0.1",)
     # When the port check runs under the policy
     from checks.run_state import CheckContext, Deadline
     from checks.smtp.port import check_port

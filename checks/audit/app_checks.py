@@ -13,6 +13,7 @@ from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.oauth.endpoints import EXCHANGE_APP_ID, GRAPH_APP_ID
 from checks.oauth.permissions import GRAPH_PERMISSIONS, SMTP_SEND
+from checks.settings.limits import SECRET_WARNING_DAYS
 
 GRAPH_NEEDED = (*GRAPH_PERMISSIONS, "User.Read")  # the guide's Graph permissions, with the default User.Read
 # SMTP_SEND: the portal lists it under Microsoft Graph; Exchange Online's API also offers it
@@ -23,7 +24,6 @@ AUDIENCES = {
     "AzureADandPersonalMicrosoftAccount": "Accounts in any organizational directory and personal Microsoft accounts",
     "PersonalMicrosoftAccount": "Personal Microsoft accounts only",
 }
-WARN_DAYS = 30
 CONSENT_FIX = ("API permissions > Grant admin consent for <your organisation> > Yes; every row's Status must then read "
                "'Granted for <your organisation>'.")
 
@@ -250,10 +250,10 @@ def check_secret(snapshot: TenantSnapshot, request: AuditInput, *, today: dt.dat
     if stale:
         notes.append(f"The app also holds expired secret(s) {', '.join(_label(c) for c in stale)}: delete them under "
                      "Certificates & secrets so nobody puts one back into the portal.")
-    if days <= WARN_DAYS:
+    if days <= SECRET_WARNING_DAYS:
         notes.insert(0, f"Create a new secret before {end:%Y-%m-%d}.")
     summary = f"The secret in use is {_label(current)}, in {days} day(s).{ambiguous}"
-    if days <= WARN_DAYS or notes:
+    if days <= SECRET_WARNING_DAYS or notes:
         return Finding(Status.WARN, summary + " " + " ".join(notes), details=listing,
-                       remediation=renew if days <= WARN_DAYS else "", guide_section=section, facts=facts)
+                       remediation=renew if days <= SECRET_WARNING_DAYS else "", guide_section=section, facts=facts)
     return Finding(Status.PASS, summary, details=listing, facts=facts)

@@ -33,6 +33,7 @@ from checks.run_state import Dependencies
 from checks.safe_text import one_line
 from checks.settings.config import InvalidSettings, ProfileId, RelayConfig
 from checks.settings.loading import ENV_REFERENCES, config_from_values
+from checks.smtp.tls_context import client_context
 from checks.workers import DaemonExecutor
 
 DEFAULT_JOBS = 32  # setups are different tenants: 32 at once meets the 20x target at 200 setups
@@ -242,16 +243,9 @@ class _SharedTls:
         with self._lock:
             context = self._contexts.get(key)
             if context is None:
-                from checks.smtp.tls_context import client_context
-
-                context = client_context(_CaOnly(Path(key) if key else None))
+                context = client_context(Path(key) if key else None)
                 self._contexts[key] = context
         return replace(base, ssl_context=context) if base is not None else Dependencies(ssl_context=context)
-
-
-@dataclass(frozen=True)
-class _CaOnly:
-    ca_file: Path | None
 
 
 def _notify(observer: Any, event: str, *args: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, replace
 from typing import Any
 
 from checks.dns.failures import (
@@ -19,7 +20,7 @@ from checks.dns.lookup import (
     query_all,
 )
 from checks.knowledge.guide import GuideSection
-from checks.model import Finding, Status
+from checks.model import Facts, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import RelayConfig
 from checks.settings.providers import display_name, provider_of_host
@@ -30,13 +31,17 @@ def _is_internal(address: str) -> bool:
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_reserved
 
 
+@dataclass(frozen=True)
+class HostAddresses(Facts):
+    """What dns.host found: the addresses the port check connects to (IPv4 first), and how they were found."""
 
-
-
-
-
-
-
+    resolver: str
+    addresses: tuple[str, ...]
+    canonical_name: str = ""
+    cname_chain: tuple[str, ...] = ()
+    records: tuple[tuple[str, int], ...] = ()  # (address, TTL in seconds)
+    ip_literal: bool = False  # the host setting is an IP address: nothing was looked up
+    connect_to: str | None = None  # --connect-to: connections do not use these addresses
 
 
 def _ip_literal(host: str) -> str | None:
@@ -58,7 +63,7 @@ def check_host(ctx: CheckContext) -> Finding:
                     "(provider certificates name host names only, so TLS verification will fail for them).",
             remediation="Prefer the provider's host name (smtp.office365.com / smtp.gmail.com) unless this is "
                         "your own relay whose certificate lists the IP address.",
-            guide_section=GuideSection.NETWORK, facts={"addresses": [literal], "ip_literal": True},
+            guide_section=GuideSection.NETWORK, facts=HostAddresses("", (literal,), ip_literal=True),
         )
 
     host = config.host.rstrip(".")
@@ -73,20 +78,20 @@ def check_host(ctx: CheckContext) -> Finding:
 
 def _host_via_dns(config: RelayConfig, host: str, resolver: Any, label: str, timeout: float) -> Finding:
     a, aaaa = query_all(resolver, [(host, "A"), (host, "AAAA")], lifetime=timeout)
-    base_facts = {"resolver": label}
+    nothing = HostAddresses(label, ())
     if a.nxdomain or aaaa.nxdomain:
         return Finding(
             Status.FAIL, f"The name {host} does not exist (NXDOMAIN; resolver: {label}).",
             details=f"Resolver: {label}. {error_text(a.error or aaaa.error)}",
             remediation="The name does not exist: check the spelling (smtp.office365.com / smtp.gmail.com) "
                         "and that no extra characters were pasted.",
-            guide_section=GuideSection.NETWORK, facts={**base_facts, "addresses": []},
+            guide_section=GuideSection.NETWORK, facts=nothing,
         )
     answered = [lk for lk in (a, aaaa) if lk.error is None]
     if not answered:
         if a.timed_out or aaaa.timed_out:
-            return timeout_finding(f"{host} (A/AAAA)", label, timeout, host, addresses=[])
-        return server_failure_finding(f"{host} (A/AAAA)", label, a.error or aaaa.error, host, addresses=[])
+            return timeout_finding(f"{host} (A/AAAA)", label, timeout, host, nothing)
+        return server_failure_finding(f"{host} (A/AAAA)", label, a.error or aaaa.error, host, nothing)
 
     records = [(rdata.address, ttl) for lk in (a, aaaa) for rdata, ttl in lk.records]
     addresses = ipv4_first(address for address, _ in records)
@@ -100,11 +105,8 @@ def _host_via_dns(config: RelayConfig, host: str, resolver: Any, label: str, tim
             lines.append(f"{lk.rtype} query failed: {error_text(lk.error)}")
         elif not lk.records:
             lines.append(f"No {lk.rtype} record.")
-    facts = {
-        **base_facts, "addresses": addresses, "canonical_name": canonical,
-        "cname_chain": [target for _, target, _ in cnames],
-        "records": [{"address": address, "ttl": ttl} for address, ttl in records],
-    }
+    facts = HostAddresses(label, tuple(addresses), canonical, tuple(target for _, target, _ in cnames),
+                          tuple(records))
     if not addresses:
         return Finding(
             Status.FAIL, f"{host} exists but has no IPv4 (A) or IPv6 (AAAA) address.",
@@ -148,7 +150,7 @@ def _host_via_getaddrinfo(config: RelayConfig, host: str, timeout: float) -> Fin
     addresses, canonical, error = getaddrinfo_addresses(host, timeout=timeout)
     note = ("No usable DNS resolver configuration (/etc/resolv.conf missing or without a nameserver): "
             "asked the operating system (getaddrinfo, which also reads the hosts file); TTL unknown.")
-    facts = {"resolver": SYSTEM, "addresses": addresses, "canonical_name": canonical or host, "cname_chain": []}
+    facts = HostAddresses(SYSTEM, tuple(addresses), canonical or host)
     if error is not None:
         timed_out = isinstance(error, TimeoutError)
         return Finding(
@@ -181,20 +183,6 @@ def _soften_for_connect_to(config: RelayConfig, finding: Finding) -> Finding:
     return Finding(
         Status.WARN, finding.summary + f" (Connections go to {config.connect_to}, so the test continues.)",
         details=finding.details, remediation=finding.remediation, guide_section=finding.guide_section,
-        facts={**finding.facts, "connect_to": config.connect_to},
+        facts=replace(finding.facts, connect_to=config.connect_to) if isinstance(finding.facts, HostAddresses)
+        else finding.facts,
     )
-
-
-# --- dns.mx -------------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-

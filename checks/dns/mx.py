@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from checks.dns.failures import (
@@ -18,11 +19,23 @@ from checks.dns.lookup import (
     query_all,
 )
 from checks.knowledge.guide import GuideSection
-from checks.model import Finding, Status
+from checks.model import Facts, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import ProfileId, RelayConfig
 from checks.settings.profiles import relay_provider
 from checks.settings.providers import PROVIDERS, display_name, provider_of_mx
+
+
+@dataclass(frozen=True)
+class MxFacts(Facts):
+    """What dns.mx found for the sender domain: its mail exchangers, their provider and its SPF record."""
+
+    resolver: str
+    domain: str
+    mx: tuple[str, ...] = ()
+    mx_records: tuple[tuple[int, str, int], ...] = ()  # (preference, exchange, TTL in seconds)
+    provider: str = ""  # 'google', 'microsoft' or ''
+    spf: str = ""
 
 
 def mx_provider(exchange: str) -> str:
@@ -48,15 +61,14 @@ def check_mx(ctx: CheckContext) -> Finding:
             details="/etc/resolv.conf is missing or names no nameserver; the operating system's resolver cannot "
                     "answer MX or TXT questions.",
             remediation="Give a DNS server with --nameserver IP[:PORT].", guide_section=GuideSection.NETWORK,
-            facts={"resolver": SYSTEM, "domain": domain, "mx": [], "provider": "", "spf": ""},
+            facts=MxFacts(SYSTEM, domain),
         )
     mx, txt = query_all(resolver, [(domain, "MX"), (domain, "TXT")], lifetime=timeout)
     return _judge_mx(config, domain, label, timeout, mx, txt)
 
 
 def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: Lookup, txt: Lookup) -> Finding:
-    facts: dict[str, Any] = {"resolver": label, "domain": domain, "mx": [], "mx_records": [], "provider": "",
-                             "spf": ""}
+    facts = MxFacts(label, domain)
     if mx.nxdomain or txt.nxdomain:
         return Finding(
             Status.FAIL, f"The sender domain {domain} does not exist (NXDOMAIN).",
@@ -67,8 +79,8 @@ def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: 
         )
     if mx.error is not None and txt.error is not None:
         if mx.timed_out or txt.timed_out:
-            return timeout_finding(f"{domain} (MX/TXT)", label, timeout, domain, **facts)
-        return server_failure_finding(f"{domain} (MX/TXT)", label, mx.error, domain, **facts)
+            return timeout_finding(f"{domain} (MX/TXT)", label, timeout, domain, facts)
+        return server_failure_finding(f"{domain} (MX/TXT)", label, mx.error, domain, facts)
 
     lines = [f"Resolver: {label}."]
     problems: list[tuple[str, str]] = []  # (summary sentence, remediation)
@@ -76,8 +88,8 @@ def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: 
     exchanges = sorted(((rdata.preference, name_text(rdata.exchange), ttl) for rdata, ttl in mx.records),
                        key=lambda item: (item[0], item[1]))
     null_mx = len(exchanges) == 1 and exchanges[0][1] in ("", ".")
-    facts["mx"] = [] if null_mx else [exchange for _, exchange, _ in exchanges]
-    facts["mx_records"] = [{"preference": p, "exchange": e, "ttl": t} for p, e, t in exchanges]
+    facts = replace(facts, mx=() if null_mx else tuple(exchange for _, exchange, _ in exchanges),
+                    mx_records=tuple(exchanges))
     lines += [f"MX {p} {e or '.'} (TTL {t} s)" for p, e, t in exchanges]
     if mx.error is not None:
         lines.append(f"MX query failed: {error_text(mx.error)}")
@@ -92,13 +104,13 @@ def _judge_mx(config: RelayConfig, domain: str, label: str, timeout: float, mx: 
 
     first = next((e for _, e, _ in exchanges if e), "")
     provider = provider_of_mx(first) if first and not null_mx else None
-    facts["provider"] = provider or ""
+    facts = replace(facts, provider=provider or "")
     if exchanges and not null_mx:
         lines.append(f"Mail for {domain} is received by "
                      f"{display_name(provider)}.")
 
     spf_records = [_txt(rdata) for rdata, _ in txt.records if _txt(rdata).lower().startswith("v=spf1")]
-    facts["spf"] = spf_records[0] if spf_records else ""  # judged by domain.spf (includes, redirect=, lookups)
+    facts = replace(facts, spf=spf_records[0] if spf_records else "")  # judged by domain.spf (includes, redirect=, lookups)
     relay = relay_provider(config)
     if txt.error is not None:
         lines.append(f"TXT query failed: {error_text(txt.error)}")

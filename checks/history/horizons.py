@@ -14,8 +14,13 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from checks.model import CheckId, RunReport, Status
-
-REFRESH_TOKEN_INACTIVE_DAYS = 90  # Entra ID's default: PROVIDERS.md section 2
+from checks.settings.limits import (
+    BASIC_AUTH_WARNING_DAYS,
+    CERTIFICATE_WARNING_DAYS,
+    REFRESH_TOKEN_INACTIVE_DAYS,
+    REFRESH_TOKEN_WARNING_DAYS,
+    SECRET_WARNING_DAYS,
+)
 
 
 class Horizon(StrEnum):
@@ -26,10 +31,10 @@ class Horizon(StrEnum):
 
 
 WARNING_DAYS: Mapping[Horizon, int] = {
-    Horizon.CLIENT_SECRET: 30,  # the setup guide: renew a month ahead
-    Horizon.CERTIFICATE: 30,
-    Horizon.BASIC_AUTH: 30,
-    Horizon.REFRESH_TOKEN: 30,
+    Horizon.CLIENT_SECRET: SECRET_WARNING_DAYS,
+    Horizon.CERTIFICATE: CERTIFICATE_WARNING_DAYS,
+    Horizon.BASIC_AUTH: BASIC_AUTH_WARNING_DAYS,
+    Horizon.REFRESH_TOKEN: REFRESH_TOKEN_WARNING_DAYS,
 }
 TITLES: Mapping[Horizon, str] = {
     Horizon.CLIENT_SECRET: "client secret expires",

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import requests
 
 from checks.knowledge.aadsts import explain
 from checks.knowledge.guide import GuideSection
-from checks.model import CheckId, Finding, Status
-from checks.oauth.app import APP_RESOURCE, APP_TOKEN_RESOURCE
+from checks.model import CheckId, Facts, Finding, Status
 from checks.oauth.claims import decode_claims, roles_of
 from checks.oauth.endpoints import endpoints_for
 from checks.oauth.flows import app_or_finding
 from checks.oauth.http import http_for, network_problem
+from checks.oauth.tenant import TenantFacts
 from checks.run_state import CheckContext
 from checks.settings.config import is_guid
 from checks.settings.secret import Secret
+
+
+@dataclass(frozen=True)
+class ClientFacts(Facts):
+    """oauth.client: the app-only token's roles, or the AADSTS code Entra ID refused the client with."""
+
+    app_roles: tuple[str, ...] = ()
+    aadsts: int | None = None
 
 
 def client_format_problem(client_id: str, tenant_guid: str) -> Finding | None:
@@ -36,7 +46,8 @@ def client_format_problem(client_id: str, tenant_guid: str) -> Finding | None:
 def check_client(ctx: CheckContext) -> Finding:
     """Client ID well-formed; client ID + secret accepted by the token endpoint (client credentials)."""
     config = ctx.config
-    tenant_guid = ctx.fact(CheckId.OAUTH_TENANT, "tenant_guid", "") or ""
+    tenant = ctx.facts(CheckId.OAUTH_TENANT, TenantFacts)
+    tenant_guid = tenant.tenant_guid if tenant else ""
     problem = client_format_problem((config.client_id or "").strip(), tenant_guid)
     if problem is not None:
         return problem
@@ -52,23 +63,24 @@ def check_client(ctx: CheckContext) -> Finding:
         return Finding(Status.FAIL, summary, remediation=fix, guide_section=GuideSection.NETWORK)
     if "error" in result:
         finding = explain(result, doing="checking the client ID and secret")
-        code = finding.facts.get("aadsts")
+        code = finding.facts.get("aadsts")  # knowledge.aadsts names the code it explained
+        facts = ClientFacts(aadsts=code)
         secret = config.client_secret.reveal() if config.client_secret else ""
         if code == 7000215 and is_guid(secret.strip()):
             return Finding(Status.FAIL, "Entra ID refused the client secret: you pasted the secret's ID instead of "
                            "its Value (the configured secret is a GUID, which is what a Secret ID looks like).",
                            details=finding.details, remediation=finding.remediation, reply=finding.reply,
-                           guide_section=finding.guide_section, facts=dict(finding.facts))
+                           guide_section=finding.guide_section, facts=facts)
         if code == 700016:
             return Finding(Status.FAIL, f"Entra ID has no app with client ID {config.client_id} in tenant "
                            f"{tenant_guid or config.tenant_id} (AADSTS700016): the client ID is wrong, or the app "
                            "is registered in another tenant.", details=finding.details,
                            remediation=finding.remediation, reply=finding.reply,
-                           guide_section=finding.guide_section, facts=dict(finding.facts))
-        return finding
-    ctx.set_resource(APP_RESOURCE, app)
-    ctx.set_resource(APP_TOKEN_RESOURCE, Secret(str(result["access_token"])))
+                           guide_section=finding.guide_section, facts=facts)
+        return replace(finding, facts=facts)
+    ctx.state.msal_app = app
+    ctx.state.app_token = Secret(str(result["access_token"]))
     roles = sorted(roles_of(decode_claims(str(result["access_token"]))))
     return Finding(Status.PASS, f"Entra ID accepted client ID {config.client_id} and its secret.",
                    details=f"App-only token for {ends.cloud.exchange_app}; roles: {', '.join(roles) or '(none)'}.",
-                   facts={"app_roles": roles})
+                   facts=ClientFacts(app_roles=tuple(roles)))

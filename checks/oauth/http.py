@@ -18,7 +18,6 @@ from requests.adapters import HTTPAdapter
 from checks.run_state import CheckContext
 from checks.settings.config import RelayConfig
 
-HTTP_RESOURCE = "oauth.http"
 USER_AGENT = "relay-console (SMTP relay troubleshooting)"
 
 
@@ -145,7 +144,7 @@ def http_for(ctx: CheckContext) -> TimedHttp:
             return TimedHttp(injected, ctx.step_timeout, owns_session=False)
         return TimedHttp(build_session(ctx.config.ca_file), ctx.step_timeout, owns_session=True)
 
-    return ctx.resource(HTTP_RESOURCE, make)
+    return ctx.state.http(make)
 
 
 def network_problem(exc: requests.RequestException, url: str) -> tuple[str, str]:

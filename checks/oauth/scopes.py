@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
 
 from checks.knowledge.aadsts import explain
 from checks.knowledge.guide import GuideSection
-from checks.model import Finding, Status
+from checks.model import Facts, Finding, Status
 from checks.oauth.app import (
-    GRAPH_TOKEN_RESOURCE,
-    REFRESH_TOKEN_RESOURCE,
-    SMTP_TOKEN_RESOURCE,
     consent_step,
     run_app,
 )
@@ -31,15 +30,24 @@ from checks.settings.config import AuthMethod
 from checks.settings.secret import Secret
 
 
+@dataclass(frozen=True)
+class ScopeFacts(Facts):
+    """oauth.scopes: the visible claims of the SMTP token and of the Graph token minted to check permissions."""
+
+    smtp_token: Mapping[str, Any]
+    graph_token: Mapping[str, Any] | None = None
+    offline_access: bool | None = None
+
+
 def _graph_permissions(ctx: CheckContext, app: Any) -> tuple[dict[str, Any], list[str], Finding | None]:
     """(Graph claims, missing permissions, failure) for a Graph token minted from the same refresh token."""
-    refresh = ctx.resource(REFRESH_TOKEN_RESOURCE) or ctx.config.refresh_token
+    refresh = ctx.state.refresh_token or ctx.config.refresh_token
     ends = endpoints_for(ctx.config)
     result = app.acquire_token_by_refresh_token(refresh.reveal(), scopes=[ends.graph_default_scope])
     if "error" in result:
         return {}, list(GRAPH_PERMISSIONS), explain(result, doing="getting a Graph token from the same refresh token")
     token = Secret(str(result["access_token"]))
-    ctx.set_resource(GRAPH_TOKEN_RESOURCE, token)
+    ctx.state.graph_token = token
     claims = decode_claims(token)
     return claims, [p for p in GRAPH_PERMISSIONS if p not in scopes_of(claims)], None
 
@@ -47,13 +55,13 @@ def _graph_permissions(ctx: CheckContext, app: Any) -> tuple[dict[str, Any], lis
 def check_scopes(ctx: CheckContext) -> Finding:
     """The SMTP token carries SMTP.Send for Exchange; a Graph token carries Mail.Send, Mail.ReadWrite, User.Read.All."""
     config = ctx.config
-    token = ctx.resource(SMTP_TOKEN_RESOURCE)
+    token = ctx.state.smtp_token
     if token is None:
         return Finding(Status.SKIP, "No SMTP token to inspect.")
     claims = decode_claims(token)
     ends = endpoints_for(config)
     aud = str(claims.get("aud", ""))
-    facts: dict[str, Any] = {"smtp_token": visible_claims(claims)}
+    facts = ScopeFacts(visible_claims(claims))
     section = GuideSection.M365_PERMISSIONS
     if aud not in ends.exchange_audiences:
         return Finding(Status.FAIL, f"The SMTP token is for {audience_name(aud)}, not Exchange Online "
@@ -74,8 +82,7 @@ def check_scopes(ctx: CheckContext) -> Finding:
     except requests.RequestException as exc:
         summary, fix = network_problem(exc, ends.login_base)
         return Finding(Status.FAIL, summary, remediation=fix, guide_section=GuideSection.NETWORK, facts=facts)
-    facts["graph_token"] = visible_claims(graph_claims)
-    facts["offline_access"] = bool(config.refresh_token)
+    facts = replace(facts, graph_token=visible_claims(graph_claims), offline_access=bool(config.refresh_token))
     missing += graph_missing
     shown = (f"SMTP token scp: {claims.get('scp', '')}; Graph token scp: {graph_claims.get('scp', '(none)')}; "
              "offline_access: yes (a refresh token is in use).")

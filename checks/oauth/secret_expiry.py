@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass, replace
 
 import requests
 
 from checks.knowledge.guide import GuideSection
-from checks.model import CheckId, Finding, Status
-from checks.oauth.app import APP_RESOURCE
+from checks.model import CheckId, Facts, Finding, Status
 from checks.oauth.claims import decode_claims, roles_of
+from checks.oauth.client import ClientFacts
 from checks.oauth.endpoints import endpoints_for
 from checks.oauth.graph import read_password_credentials
 from checks.oauth.http import http_for
 from checks.run_state import CheckContext
+from checks.settings.limits import SECRET_WARNING_DAYS
 from checks.settings.secret import Secret
-
-WARN_DAYS = 30  # the guide warns one month before the secret expires
-
 
 GRAPH_APP_READ_ROLES = frozenset({"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"})
 
 
+@dataclass(frozen=True)
+class SecretExpiryFacts(Facts):
+    """oauth.secret_expiry: the secret's end date as Entra ID reports it and as entered (ISO dates)."""
+
+    entra_end_date: str | None = None
+    entered: str | None = None
+
+
 def _graph_expiry(ctx: CheckContext) -> tuple[dt.date | None, str]:
     """The secret's endDateTime as Entra ID knows it (Graph, Application.Read.All), or (None, why not)."""
-    app = ctx.resource(APP_RESOURCE)
+    app = ctx.state.msal_app
     if app is None:
         return None, ""
     config = ctx.config
@@ -54,8 +60,9 @@ def check_secret_expiry(ctx: CheckContext) -> Finding:
     today = ctx.deps.now().date()
     section = GuideSection.M365_CLIENT_SECRET
     actual, note = _graph_expiry(ctx)
-    facts: dict[str, Any] = {"entra_end_date": actual.isoformat() if actual else None}
-    expired_by_entra = ctx.fact(CheckId.OAUTH_CLIENT, "aadsts") == 7000222
+    facts = SecretExpiryFacts(actual.isoformat() if actual else None)
+    client = ctx.facts(CheckId.OAUTH_CLIENT, ClientFacts)
+    expired_by_entra = client is not None and client.aadsts == 7000222
     renew = ("Certificates & secrets > New client secret (2 years suggested); put its Value into the portal and "
              "update the secret expiry date.")
     entered = config.secret_expires
@@ -68,7 +75,7 @@ def check_secret_expiry(ctx: CheckContext) -> Finding:
         return Finding(Status.WARN, "No secret expiry date entered: enter the expiry date so you are warned a month "
                        "ahead." + extra, details=note, remediation="Certificates & secrets shows the Expires "
                        "column of the secret; enter that date in the portal.", guide_section=section, facts=facts)
-    facts["entered"] = entered.isoformat()
+    facts = replace(facts, entered=entered.isoformat())
     effective = min(entered, actual) if actual else entered
     days = (effective - today).days
     mismatch = actual is not None and actual != entered
@@ -77,11 +84,11 @@ def check_secret_expiry(ctx: CheckContext) -> Finding:
     if days < 0:
         return Finding(Status.FAIL, f"The client secret expired on {effective} ({-days} days ago).{mismatch_text}",
                        details=note, remediation=renew, guide_section=section, facts=facts)
-    if days <= WARN_DAYS:
+    if days <= SECRET_WARNING_DAYS:
         return Finding(Status.WARN, f"The client secret expires on {effective} (in {days} days): create a new one "
                        f"before {effective}.{mismatch_text}", details=note, remediation=renew,
                        guide_section=section, facts=facts)
-    warn_from = effective - dt.timedelta(days=WARN_DAYS)
+    warn_from = effective - dt.timedelta(days=SECRET_WARNING_DAYS)
     if mismatch:
         return Finding(Status.WARN, f"The expiry date entered ({entered}) differs from Entra ID's ({actual}): "
                        "correct it so the one-month warning comes on time.", guide_section=section, facts=facts)

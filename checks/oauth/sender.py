@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, replace
 
 import requests
 
 from checks.knowledge.guide import GuideSection
-from checks.model import Finding, Status
-from checks.oauth.app import APP_RESOURCE, GRAPH_TOKEN_RESOURCE, REFRESH_TOKEN_RESOURCE, TOKEN_USER_RESOURCE
+from checks.model import Facts, Finding, Status
 from checks.oauth.claims import decode_claims, roles_of
 from checks.oauth.endpoints import endpoints_for
 from checks.oauth.graph import addresses, find_by_proxy_address, read_user, read_user_purpose
@@ -22,10 +21,19 @@ GUIDE_RULE = ("Aliases (proxy addresses) and shared mailboxes can't be used to c
 _USER_READ_ROLES = frozenset({"User.Read.All", "Directory.Read.All", "User.ReadWrite.All"})
 
 
+@dataclass(frozen=True)
+class SenderFacts(Facts):
+    """sender (OAuth2): the sender, the token's user, and what Graph says the mailbox is."""
+
+    sender: str
+    token_user: str | None = None
+    primary: str | None = None
+    user_purpose: str | None = None  # Exchange's mailbox type: 'user', 'shared', ...
+
+
 def _graph_token(ctx: CheckContext) -> Secret | None:
     """The run's Graph token (from oauth.scopes), or one minted now; None when Graph is not available."""
-    token = ctx.resource(GRAPH_TOKEN_RESOURCE)
-    app = ctx.resource(APP_RESOURCE)
+    token, app = ctx.state.graph_token, ctx.state.msal_app
     if token is not None or app is None:
         return token
     scope = [endpoints_for(ctx.config).graph_default_scope]
@@ -34,24 +42,24 @@ def _graph_token(ctx: CheckContext) -> Secret | None:
         if "error" in result or not roles_of(decode_claims(str(result["access_token"]))) & _USER_READ_ROLES:
             return None
     else:
-        refresh = ctx.resource(REFRESH_TOKEN_RESOURCE) or ctx.config.refresh_token
+        refresh = ctx.state.refresh_token or ctx.config.refresh_token
         if not refresh:
             return None
         result = app.acquire_token_by_refresh_token(refresh.reveal(), scopes=scope)
         if "error" in result:
             return None
     token = Secret(str(result["access_token"]))
-    ctx.set_resource(GRAPH_TOKEN_RESOURCE, token)
+    ctx.state.graph_token = token
     return token
 
 
-def _fail(summary: str, fix: str, facts: dict[str, Any], *, rule: bool = False) -> Finding:
+def _fail(summary: str, fix: str, facts: SenderFacts, *, rule: bool = False) -> Finding:
     return Finding(Status.FAIL, summary + (" " + GUIDE_RULE if rule else ""), remediation=fix,
                    guide_section=GuideSection.M365_OAUTH2_PREREQUISITES if rule else GuideSection.M365_PORTAL_SETTINGS,
                    facts=facts)
 
 
-def _without_graph(sender: str, user: str, facts: dict[str, Any]) -> Finding:
+def _without_graph(sender: str, user: str, facts: SenderFacts) -> Finding:
     if user and sender.lower() != user.lower():
         return _fail(f"The sender {sender} is not the signed-in user {user}.", f"Change the sender to {user}.", facts)
     return Finding(Status.WARN, f"The sender {sender} is the signed-in user; Graph could not confirm it is the primary "
@@ -64,8 +72,8 @@ def check_graph_sender(ctx: CheckContext) -> Finding:
     config = ctx.config
     sender = (config.sender or config.username or "").strip()
     app_only = config.auth is AuthMethod.OAUTH2_APP
-    user = "" if app_only else str(ctx.resource(TOKEN_USER_RESOURCE) or "")
-    facts: dict[str, Any] = {"sender": sender, "token_user": user or None}
+    user = "" if app_only else ctx.state.token_user
+    facts = SenderFacts(sender, user or None)
     ends = endpoints_for(config)
     http = http_for(ctx)
     try:
@@ -79,11 +87,11 @@ def check_graph_sender(ctx: CheckContext) -> Finding:
         if not me.ok and not app_only:
             return _without_graph(sender, user, facts)
         primary, aliases = addresses(me.body) if me.ok else ("", [])
-        facts["primary"] = primary or None
+        facts = replace(facts, primary=primary or None)
         change = f"Change the sender to {primary}." if primary else "Use the mailbox's primary address as sender."
         if sender.lower() == primary.lower():
             purpose = read_user_purpose(http, ends, token, sender)
-            facts["user_purpose"] = purpose
+            facts = replace(facts, user_purpose=purpose)
             if purpose == "shared" and not app_only:
                 return _fail(f"{sender} is a shared mailbox.", "Sign in as a licensed user and use that user's "
                              "primary address as sender.", facts, rule=True)
@@ -101,7 +109,7 @@ def check_graph_sender(ctx: CheckContext) -> Finding:
         other = read_user(http, ends, token, sender)
         if other.ok:
             purpose = read_user_purpose(http, ends, token, sender)
-            facts["user_purpose"] = purpose
+            facts = replace(facts, user_purpose=purpose)
             if purpose == "shared" or (purpose is None and other.body.get("accountEnabled") is False):
                 return _fail(f"{sender} is a shared mailbox, not the signed-in user {user}.", change, facts, rule=True)
             return _fail(f"The sender {sender} is another user's mailbox; the token belongs to {user}.",

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
 
 from checks.knowledge.aadsts import aadsts_code, explain
 from checks.knowledge.guide import GuideSection
-from checks.model import Finding, Status
+from checks.model import Facts, Finding, Status
 from checks.oauth.endpoints import CLOUDS, Endpoints, cloud_of_instance, endpoints_for
 from checks.oauth.http import TimedHttp, http_for, network_problem
 from checks.run_state import CheckContext
@@ -27,6 +27,17 @@ class Discovery:
     tenant_guid: str = ""
     cloud_instance: str = ""
     error: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class TenantFacts(Facts):
+    """oauth.tenant: the Directory (tenant) ID found, its cloud, and the tenant that owns the sender's domain."""
+
+    tenant_guid: str = ""
+    cloud_instance: str = ""
+    sender_domain_tenant: str = ""
+    tenant_cloud: str = ""  # set when the tenant lives in another cloud than the settings say
+
 
 
 def discover(http: TimedHttp, ends: Endpoints, tenant: str) -> Discovery:
@@ -75,7 +86,7 @@ def _cloud_problem(found: Discovery, ends: Endpoints) -> Finding | None:
                    f"{ends.cloud.label}.",
                    remediation=f"Set cloud = {home.cloud.value} (--cloud {home.cloud.value}); the SMTP host is "
                                f"then that cloud's.",
-                   guide_section=GuideSection.M365_APP_REGISTRATION, facts={"tenant_cloud": home.cloud.value})
+                   guide_section=GuideSection.M365_APP_REGISTRATION, facts=TenantFacts(tenant_cloud=home.cloud.value))
 
 
 def check_tenant(ctx: CheckContext) -> Finding:
@@ -99,11 +110,11 @@ def check_tenant(ctx: CheckContext) -> Finding:
                        + (" (AADSTS90002)" if aadsts_code(found.error) == 90002 else ""),
                        details=finding.details, reply=finding.reply, guide_section=finding.guide_section,
                        remediation=finding.remediation + f" If your organisation is in another cloud, set cloud "
-                       f"= {' or '.join(other)}.", facts=dict(finding.facts))
+                       f"= {' or '.join(other)}.", facts=finding.facts)
     wrong_cloud = _cloud_problem(found, ends)
     if wrong_cloud is not None:
         return wrong_cloud
-    facts: dict[str, Any] = {"tenant_guid": found.tenant_guid, "cloud_instance": found.cloud_instance}
+    facts = TenantFacts(found.tenant_guid, found.cloud_instance)
     named = "" if is_guid(tenant) else f" (Directory (tenant) ID {found.tenant_guid})"
     domain = config.sender_domain
     if domain and domain != tenant.lower():
@@ -112,7 +123,7 @@ def check_tenant(ctx: CheckContext) -> Finding:
         except requests.RequestException:
             return Finding(Status.WARN, f"Tenant {tenant} found{named}; the sender's domain could not be checked.",
                            facts=facts)
-        facts["sender_domain_tenant"] = owner.tenant_guid
+        facts = replace(facts, sender_domain_tenant=owner.tenant_guid)
         if owner.error is not None:
             return Finding(Status.FAIL, f"The sender's domain {domain} is not a domain of any Microsoft 365 tenant.",
                            details=explain(owner.error, doing=f"looking up {domain}").details,
@@ -128,11 +139,3 @@ def check_tenant(ctx: CheckContext) -> Finding:
         return Finding(Status.PASS, f"Tenant {tenant} found{named}; the sender's domain {domain} belongs to it.",
                        facts=facts)
     return Finding(Status.PASS, f"Tenant {tenant} found{named}.", facts=facts)
-
-
-
-
-
-
-
-

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from checks.knowledge.aadsts import explain
 from checks.knowledge.guide import GuideSection
-from checks.model import Finding, Status
+from checks.model import Facts, Finding, Status
 from checks.oauth.app import (
-    REFRESH_TOKEN_RESOURCE,
-    SMTP_TOKEN_RESOURCE,
-    TOKEN_USER_RESOURCE,
     consent_step,
     run_app,
 )
@@ -34,8 +33,12 @@ SIGN_IN_HINT = ("Sign in with Microsoft (the console's sign-in button, or --refr
                 "to test the token.")
 
 
+@dataclass(frozen=True)
+class TokenFacts(Facts):
+    """oauth.token: whom the SMTP token acts for and its claims worth showing (never the token)."""
 
-
+    user: str
+    claims: Mapping[str, Any]
 
 
 def _app_only_token(ctx: CheckContext, app: Any) -> Finding:
@@ -47,7 +50,7 @@ def _app_only_token(ctx: CheckContext, app: Any) -> Finding:
     token = Secret(str(result["access_token"]))
     claims = decode_claims(token)
     sender = config.sender or config.username or ""
-    facts = {"claims": visible_claims(claims), "user": sender}
+    facts = TokenFacts(sender, visible_claims(claims))
     if "SMTP.SendAsApp" not in roles_of(claims):
         return Finding(Status.FAIL, "The app-only token has no SMTP.SendAsApp role: Exchange will refuse it.",
                        details=f"Roles in the token: {', '.join(sorted(roles_of(claims))) or '(none)'}.",
@@ -57,8 +60,7 @@ def _app_only_token(ctx: CheckContext, app: Any) -> Finding:
                          "Enterprise application's object id> and Add-MailboxPermission -Identity <sender> -User "
                          "<service principal> -AccessRights FullAccess.",
                        guide_section=GuideSection.M365_PERMISSIONS, facts=facts)
-    ctx.set_resource(SMTP_TOKEN_RESOURCE, token)
-    ctx.set_resource(TOKEN_USER_RESOURCE, sender)
+    ctx.state.smtp_token, ctx.state.token_user = token, sender
     return Finding(Status.PASS, f"Got an app-only SMTP token with SMTP.SendAsApp (to send as {sender}).", facts=facts)
 
 
@@ -85,15 +87,10 @@ def check_token(ctx: CheckContext) -> Finding:
     claims = decode_claims(token)
     user = user_of(claims) or user_of(result.get("id_token_claims") or {})
     if result.get("refresh_token"):
-        ctx.set_resource(REFRESH_TOKEN_RESOURCE, Secret(str(result["refresh_token"])))
-    ctx.set_resource(SMTP_TOKEN_RESOURCE, token)
-    ctx.set_resource(TOKEN_USER_RESOURCE, user)
+        ctx.state.refresh_token = Secret(str(result["refresh_token"]))
+    ctx.state.smtp_token, ctx.state.token_user = token, user
     when = expires_at(claims)
     until = f", valid until {when:%H:%M} UTC" if when else ""
     return Finding(Status.PASS, f"Got an SMTP access token for {user or 'the signed-in user'}{until}.",
                    details=f"Audience {audience_name(str(claims.get('aud', '')))}; scopes: {claims.get('scp', '')}.",
-                   facts={"user": user, "claims": visible_claims(claims)})
-
-
-
-
+                   facts=TokenFacts(user, visible_claims(claims)))

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from checks.knowledge.guide import GuideSection
-from checks.model import Finding, Status
+from checks.model import Facts, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod, ProfileId, RelayConfig, Security
 from checks.settings.profiles import SenderRule, profile
@@ -23,6 +23,13 @@ class Observation:
     text: str
     fix: str = ""
     section: GuideSection | None = None
+
+
+@dataclass(frozen=True)
+class SettingsFacts(Facts):
+    """settings: the date Microsoft switches Basic auth off for SMTP AUTH, when it concerns this setup."""
+
+    basic_auth_off: str | None = None  # ISO date
 
 
 def _addresses(config: RelayConfig) -> list[Observation]:
@@ -117,7 +124,7 @@ def _basic_auth_deadline(config: RelayConfig, today: dt.date) -> list[Observatio
 def check_settings(ctx: CheckContext) -> Finding:
     config = ctx.config
     deadline = _basic_auth_deadline(config, ctx.deps.now().date())
-    facts = {"basic_auth_off": BASIC_AUTH_OFF_BY_DEFAULT.isoformat()} if deadline else {}
+    facts = SettingsFacts(BASIC_AUTH_OFF_BY_DEFAULT.isoformat() if deadline else None)
     observations = _host(config) + _port_and_security(config) + _addresses(config) + _app_password(config) + deadline
     if not observations:
         return Finding(Status.PASS, "Settings are complete.", facts=facts)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from checks.knowledge.replies import finding_for_reply
-from checks.model import Finding, Status
+from checks.model import Facts, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod, Security
 from checks.settings.profiles import profile
@@ -19,10 +20,20 @@ from checks.smtp.conversation import (
 )
 from checks.smtp.session import BoundedSMTP, ProtocolViolation, SmtpReply
 
-OAUTH_TOKEN_RESOURCE = "oauth.smtp_token"
+
+@dataclass(frozen=True)
+class Mechanisms(Facts):
+    """auth.mechanisms: the AUTH mechanisms the server offers."""
+
+    mechanisms: tuple[str, ...]
 
 
-OAUTH_USER_RESOURCE = "oauth.token_user"
+@dataclass(frozen=True)
+class SignedIn(Facts):
+    """auth.credentials: how the sign-in succeeded and as whom."""
+
+    mechanism: str
+    user: str
 
 
 def needed_mechanisms(method: AuthMethod) -> tuple[str, ...]:
@@ -36,7 +47,7 @@ def check_auth_mechanisms(ctx: CheckContext) -> Finding:
     smtp = conversation(ctx)
     offered = smtp.mechanisms()
     needed = needed_mechanisms(config.auth)
-    facts = {"mechanisms": list(offered)}
+    facts = Mechanisms(tuple(offered))
     if not offered:
         if config.security is Security.NONE:
             fix = "Servers advertise AUTH only over TLS: set security to STARTTLS (port 587) as the guide says."
@@ -69,8 +80,8 @@ def _xoauth2(user: str, token: Secret) -> Callable[[bytes | None], str]:
 def _authenticate(ctx: CheckContext, smtp: BoundedSMTP) -> tuple[SmtpReply, str]:
     config = ctx.config
     if config.auth in (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP):
-        token = ctx.resource(OAUTH_TOKEN_RESOURCE)
-        user = config.username or ctx.resource(OAUTH_USER_RESOURCE) or config.sender or ""
+        token = ctx.state.smtp_token
+        user = config.username or ctx.state.token_user or config.sender or ""
         code, message = _auth_or_reply(smtp, "XOAUTH2", _xoauth2(user, token))
         return SmtpReply(code, message), "XOAUTH2"
     mechanism = "PLAIN" if "PLAIN" in smtp.mechanisms() else "LOGIN"
@@ -99,10 +110,10 @@ def check_credentials(ctx: CheckContext) -> Finding:
         reply, mechanism = _authenticate(ctx, smtp)
     except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
         return broken_conversation(step, exc, waiting_for="reply to AUTH", ctx=ctx)
-    who = config.username or ctx.resource(OAUTH_USER_RESOURCE) or config.sender
+    who = config.username or ctx.state.token_user or config.sender
     if reply.code == 235:
         return Finding(Status.PASS, f"Signed in as {who} with AUTH {mechanism}.", reply=str(reply),
-                       transcript=step.transcript(), facts={"mechanism": mechanism, "user": who})
+                       transcript=step.transcript(), facts=SignedIn(mechanism, who or ""))
     if config.auth in (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP):
         decoded = _explain_xoauth2(ctx, reply, step)
         if decoded is not None:
@@ -114,10 +125,10 @@ def check_credentials(ctx: CheckContext) -> Finding:
 def _explain_xoauth2(ctx: CheckContext, reply: SmtpReply, step: Step) -> Finding | None:
     from checks.oauth.claims import decode_claims, explain_xoauth2_failure
 
-    token = ctx.resource(OAUTH_TOKEN_RESOURCE)
+    token = ctx.state.smtp_token
     finding = explain_xoauth2_failure(reply.code, reply.text, decode_claims(token) if token else {})
     if finding is None:
         return None
     return Finding(finding.status, finding.summary, details=finding.details, remediation=finding.remediation,
                    guide_section=finding.guide_section, reply=str(reply), transcript=step.transcript(),
-                   facts=dict(finding.facts))
+                   facts=finding.facts)

@@ -7,19 +7,21 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from checks.dns.host import HostAddresses
 from checks.knowledge.guide import GuideSection
-from checks.model import CheckId, Finding, Status
+from checks.model import CheckId, Facts, Finding, Status
 from checks.redact import redact, secret_values
 from checks.run_state import CheckContext
 from checks.smtp.session import BoundedSMTP, ProtocolViolation
 
-SMTP_RESOURCE = "smtp"
-
 
 @dataclass(frozen=True)
-class Target:
+class Target(Facts):
+    """Where the SMTP conversation connects (the port check's facts once connected)."""
+
     address: str
     port: int
+    latency_ms: float | None = None  # how long the TCP connect took, when it did
 
 
 def targets(ctx: CheckContext) -> list[Target]:
@@ -28,7 +30,8 @@ def targets(ctx: CheckContext) -> list[Target]:
     if config.connect_address:
         host, port = config.connect_address
         return [Target(host.strip("[]"), port)]
-    return [Target(a, config.port) for a in ctx.fact(CheckId.DNS_HOST, "addresses", [])]
+    found = ctx.facts(CheckId.DNS_HOST, HostAddresses)
+    return [Target(a, config.port) for a in (found.addresses if found else ())]
 
 
 def connect(target: Target, timeout: float) -> socket.socket:
@@ -66,7 +69,7 @@ NOT_SMTP_SIGNATURES = (
 
 
 def conversation(ctx: CheckContext) -> BoundedSMTP:
-    smtp = ctx.resource(SMTP_RESOURCE)
+    smtp = ctx.state.smtp
     if smtp is None:
         raise RuntimeError("no SMTP conversation: the port check did not connect")
     return smtp

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import smtplib
+from dataclasses import dataclass
 
 from checks.knowledge.guide import GuideSection
 from checks.knowledge.replies import finding_for_reply
-from checks.model import Finding, Status
+from checks.model import Facts, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
+from checks.settings.limits import SILENT_PROBE_SECONDS
 from checks.settings.providers import Provider, provider_of_host
 from checks.smtp.conversation import (
     Step,
@@ -18,13 +20,13 @@ from checks.smtp.conversation import (
 )
 from checks.smtp.session import BoundedSMTP, ProtocolViolation, SmtpReply
 
-SILENT_PROBE_SECONDS = 0.5
 
+@dataclass(frozen=True)
+class Greeting(Facts):
+    """What smtp.greeting saw: the 220 banner and the EHLO capabilities (upper case, sorted)."""
 
-
-
-
-
+    banner: str
+    capabilities: tuple[str, ...]
 
 
 
@@ -77,7 +79,7 @@ def check_greeting(ctx: CheckContext) -> Finding:
     features = sorted(k.upper() for k in smtp.esmtp_features)
     expected = provider_of_host(config.host)
     details = f"Banner: {banner}\nEHLO capabilities: {', '.join(features) or 'none'}"
-    facts = {"banner": str(banner), "capabilities": features}
+    facts = Greeting(str(banner), tuple(features))
     if expected is Provider.MICROSOFT and "Microsoft" not in banner.text and not config.connect_to:
         return Finding(Status.WARN, "The server greets, but not like Microsoft 365.", details=details,
                        remediation="Something between you and Microsoft (a proxy or a mail filter) answers instead.",
@@ -85,22 +87,3 @@ def check_greeting(ctx: CheckContext) -> Finding:
                        transcript=step.transcript(), facts=facts)
     return Finding(Status.PASS, f"Greeting received: {banner.text.splitlines()[0][:120]}", details=details,
                    reply=str(banner), transcript=step.transcript(), facts=facts)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

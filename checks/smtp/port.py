@@ -8,10 +8,10 @@ from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
+from checks.settings.limits import ALTERNATIVE_PROBE_SECONDS
 from checks.settings.profiles import profile, relay_provider
 from checks.settings.providers import alternative_port
 from checks.smtp.conversation import (
-    SMTP_RESOURCE,
     Target,
     connect,
     run_mask,
@@ -19,8 +19,6 @@ from checks.smtp.conversation import (
     waited,
 )
 from checks.smtp.session import BoundedSMTP
-
-ALTERNATIVE_PROBE_SECONDS = 3.0
 
 
 def _probe(address: str, port: int, timeout: float) -> bool:
@@ -53,18 +51,14 @@ def check_port(ctx: CheckContext) -> Finding:
         conversation = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout,
                                    clock=ctx.deps.clock, on_secret=ctx.add_secret, mask=run_mask(ctx))
         conversation.attach(sock, config.host)
-        ctx.set_resource(SMTP_RESOURCE, conversation)
+        ctx.state.smtp = conversation
         via = f" (via --connect-to for {config.host})" if config.connect_to else ""
         return Finding(
             Status.PASS, f"Connected to {target.address} port {target.port} in {latency_ms:.0f} ms{via}.",
             details="\n".join([f"Tried {t.address}:{t.port}: {describe(e)}" for t, e in failures]),
-            facts={"address": target.address, "port": target.port, "latency_ms": round(latency_ms, 1)},
+            facts=Target(target.address, target.port, round(latency_ms, 1)),
         )
     return _unreachable(ctx, failures)
-
-
-
-
 
 
 def describe(exc: OSError) -> str:
@@ -110,4 +104,4 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
         else:
             tried += f"\nAlternative port {alt_port}: also unreachable"
     return Finding(Status.FAIL, summary, details=f"Cause: {cause}\n{tried}", remediation=fix,
-                   guide_section=GuideSection.NETWORK.value, facts={"port": target.port})
+                   guide_section=GuideSection.NETWORK.value, facts=target)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import smtplib
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 
 from checks.knowledge.replies import finding_for_reply
-from checks.model import Finding, Status
+from checks.model import Facts, Finding, Status
 from checks.run_state import CheckContext
 from checks.smtp.conversation import (
     Step,
@@ -16,6 +17,13 @@ from checks.smtp.conversation import (
     conversation,
 )
 from checks.smtp.session import ProtocolViolation, SmtpReply
+
+
+@dataclass(frozen=True)
+class SentTest(Facts):
+    """send.test: the run id the test message carries (subject and X-Relay-Console-Run header)."""
+
+    run_id: str
 
 
 def test_message(ctx: CheckContext, sender: str, recipient: str) -> bytes:
@@ -57,4 +65,4 @@ def check_send_test(ctx: CheckContext) -> Finding:
     return Finding(Status.PASS, f"Test message accepted for {recipient} (subject 'Relay console test {ctx.run_id}').",
                    details="Accepted by the relay is not yet delivered: look for it in the recipient's mailbox "
                            "(and spam folder).", reply=str(reply), transcript=step.transcript(),
-                   facts={"run_id": ctx.run_id})
+                   facts=SentTest(ctx.run_id))

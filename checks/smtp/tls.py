@@ -7,19 +7,22 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 
+from cryptography import x509
+from cryptography.x509.oid import ExtensionOID, NameOID
+
 from checks.knowledge.guide import GuideSection
 from checks.knowledge.replies import finding_for_reply
-from checks.model import CheckId, Finding, Status
+from checks.model import CheckId, Facts, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
+from checks.settings.limits import CERTIFICATE_WARNING_DAYS
 from checks.settings.profiles import relay_provider
 from checks.smtp.conversation import Step, Target, broken_conversation, connect, conversation, run_mask, waited
+from checks.smtp.greeting import Greeting
 from checks.smtp.session import BoundedSMTP, ProtocolViolation
 from checks.smtp.tls_context import client_context, unverified_context
 
-EXPIRY_WARNING_DAYS = 30
 OLD_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1")
-SSL_CONTEXT_RESOURCE = "ssl_context"
 OLD_PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE",
                         "VERSION_TOO_LOW")
 UNKNOWN_ISSUER_CODES = (2, 18, 19, 20, 21)  # OpenSSL X509_V_ERR_*: issuer unknown / self-signed / chain incomplete
@@ -27,6 +30,8 @@ UNKNOWN_ISSUER_CODES = (2, 18, 19, 20, 21)  # OpenSSL X509_V_ERR_*: issuer unkno
 
 @dataclass(frozen=True)
 class CertificateFacts:
+    """The server certificate as read from its DER bytes: who it names, who issued it, when it ends."""
+
     subject: str
     issuer: str
     names: tuple[str, ...]
@@ -36,8 +41,22 @@ class CertificateFacts:
         return (self.not_after - now).days
 
 
+@dataclass(frozen=True)
+class TlsFacts(Facts):
+    """What the tls check saw: protocol, cipher, the certificate's names and end date, or why verification failed."""
+
+    tls_version: str = ""
+    cipher: str = ""
+    certificate_subject: str = ""
+    certificate_issuer: str = ""
+    days_left: int | None = None
+    certificate_not_after: str | None = None  # ISO date
+    capabilities: tuple[str, ...] = ()  # EHLO capabilities after STARTTLS
+    verify_code: int | None = None  # OpenSSL's X509_V_ERR_* when the certificate was refused
+
+
 def run_context(ctx: CheckContext) -> ssl.SSLContext:
-    return ctx.resource(SSL_CONTEXT_RESOURCE, lambda: client_context(ctx.config, ctx.deps.ssl_context))
+    return ctx.state.ssl_context(lambda: client_context(ctx.config.ca_file, ctx.deps.ssl_context))
 
 
 def check_tls(ctx: CheckContext) -> Finding:
@@ -73,17 +92,16 @@ def check_tls(ctx: CheckContext) -> Finding:
 
 def _negotiated(ctx: CheckContext, smtp: BoundedSMTP, step: Step) -> Finding:
     version, cipher = smtp.sock.version() or "", (smtp.sock.cipher() or ("",))[0]
-    cert = _facts_from_peer(smtp.sock.getpeercert())
+    cert = certificate_facts(smtp.sock.getpeercert(binary_form=True))
     if ctx.config.security is Security.STARTTLS:
         try:
             smtp.ehlo()
         except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
             return broken_conversation(step, exc, waiting_for="EHLO reply after STARTTLS", ctx=ctx)
     days = cert.days_left(ctx.deps.now()) if cert else None
-    facts = {"tls_version": version, "cipher": cipher, "certificate_subject": cert.subject if cert else "",
-             "certificate_issuer": cert.issuer if cert else "", "days_left": days,
-             "certificate_not_after": cert.not_after.date().isoformat() if cert else None,
-             "capabilities": sorted(k.upper() for k in smtp.esmtp_features)}
+    facts = TlsFacts(version, cipher, cert.subject if cert else "", cert.issuer if cert else "", days,
+                     cert.not_after.date().isoformat() if cert else None,
+                     tuple(sorted(k.upper() for k in smtp.esmtp_features)))
     details = (f"Protocol {version}, cipher {cipher}.\nCertificate: {cert.subject}, issued by {cert.issuer}, "
                f"valid until {cert.not_after:%Y-%m-%d} ({days} days)." if cert else f"Protocol {version}.")
     if version in OLD_VERSIONS:
@@ -91,7 +109,7 @@ def _negotiated(ctx: CheckContext, smtp: BoundedSMTP, step: Step) -> Finding:
                        remediation="Providers refuse TLS below 1.2 (Microsoft answers 421 4.7.66): update the "
                                    "application's TLS library or OS.", guide_section=GuideSection.NETWORK.value,
                        transcript=step.transcript(), facts=facts)
-    if days is not None and days < EXPIRY_WARNING_DAYS:
+    if days is not None and days < CERTIFICATE_WARNING_DAYS:
         return Finding(Status.WARN, f"TLS {version} works, but the server certificate expires in {days} days.",
                        details=details, remediation="Renew the server certificate before it expires.",
                        guide_section=GuideSection.NETWORK.value, transcript=step.transcript(), facts=facts)
@@ -103,6 +121,7 @@ def _negotiated(ctx: CheckContext, smtp: BoundedSMTP, step: Step) -> Finding:
 def _no_starttls(ctx: CheckContext, step: Step) -> Finding:
     config = ctx.config
     provider = relay_provider(config)
+    greeting = ctx.facts(CheckId.SMTP_GREETING, Greeting)
     cause = "The server does not offer STARTTLS on this port, so the password would travel in clear text."
     if provider:
         cause += (" The real provider always offers it: a firewall's 'SMTP inspection' (e.g. ESMTP fixup) or a "
@@ -112,7 +131,7 @@ def _no_starttls(ctx: CheckContext, step: Step) -> Finding:
            "use a port that offers it (587), or implicit TLS on 465.")
     return Finding(Status.FAIL, f"STARTTLS is not offered on port {config.port}.",
                    details=f"Cause: {cause}\nEHLO capabilities: "
-                           f"{', '.join(ctx.fact(CheckId.SMTP_GREETING, 'capabilities', []))}",
+                           f"{', '.join(greeting.capabilities if greeting else ())}",
                    remediation=fix,
                    guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
 
@@ -164,7 +183,7 @@ def _certificate_failure(ctx: CheckContext, exc: ssl.SSLCertVerificationError, s
     cert = look.certificate if look else None
     shown = (f"Certificate: {cert.subject}, names {', '.join(cert.names) or 'none'}, issued by {cert.issuer}, "
              f"valid until {cert.not_after:%Y-%m-%d}." if cert else "The certificate could not be read a second time.")
-    facts = {"verify_code": exc.verify_code, "certificate_issuer": cert.issuer if cert else ""}
+    facts = TlsFacts(certificate_issuer=cert.issuer if cert else "", verify_code=exc.verify_code)
     provider = relay_provider(config)
     if exc.verify_code == 10:
         summary = f"The server certificate has expired{f' (on {cert.not_after:%Y-%m-%d})' if cert else ''}."
@@ -205,13 +224,13 @@ class PeerLook:
 def second_look(ctx: CheckContext) -> PeerLook | None:
     """Reconnect with a permissive, never-trusting handshake to say why the real one failed (cert or protocol)."""
     config = ctx.config
-    address, port = ctx.fact(CheckId.PORT, "address"), ctx.fact(CheckId.PORT, "port")
-    if not address:
+    connected = ctx.facts(CheckId.PORT, Target)
+    if connected is None or not connected.address:
         return None
     try:
         smtp = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout, clock=ctx.deps.clock,
                            on_secret=ctx.add_secret, mask=run_mask(ctx))
-        smtp.attach(connect(Target(address, port), ctx.step_timeout()), config.host)
+        smtp.attach(connect(connected, ctx.step_timeout()), config.host)
         try:
             if config.security is Security.STARTTLS:
                 smtp.reply()
@@ -225,7 +244,7 @@ def second_look(ctx: CheckContext) -> PeerLook | None:
             smtp.goodbye()
     except (OSError, smtplib.SMTPException, ValueError):
         return None
-    return PeerLook(version, _facts_from_der(der) if der else None)
+    return PeerLook(version, certificate_facts(der))
 
 
 def _old_protocol(ctx: CheckContext, step: Step, detail: str) -> Finding | None:
@@ -238,13 +257,13 @@ def _old_protocol(ctx: CheckContext, step: Step, detail: str) -> Finding | None:
                    remediation="TLS 1.0/1.1 are refused by current clients and providers (Microsoft 365 answers "
                                "421 4.7.66): enable TLS 1.2 or 1.3 on the server or gateway.",
                    guide_section=GuideSection.NETWORK.value, transcript=step.transcript(),
-                   facts={"tls_version": look.version})
+                   facts=TlsFacts(look.version))
 
 
-def _facts_from_der(der: bytes) -> CertificateFacts | None:
-    from cryptography import x509
-    from cryptography.x509.oid import ExtensionOID, NameOID
-
+def certificate_facts(der: bytes | None) -> CertificateFacts | None:
+    """Subject, issuer, names and end date from the certificate's DER bytes (getpeercert(binary_form=True))."""
+    if not der:
+        return None
     try:
         cert = x509.load_der_x509_certificate(der)
     except ValueError:
@@ -262,19 +281,3 @@ def _facts_from_der(der: bytes) -> CertificateFacts | None:
     except x509.ExtensionNotFound:
         names = ()
     return CertificateFacts(name_of(cert.subject), name_of(cert.issuer), names, cert.not_valid_after_utc)
-
-
-def _facts_from_peer(peer: dict | None) -> CertificateFacts | None:
-    if not peer:
-        return None
-
-    def first(field: str) -> str:
-        for rdn in peer.get(field, ()):
-            for key, value in rdn:
-                if key in ("commonName", "organizationName"):
-                    return value
-        return ""
-
-    names = tuple(value for kind, value in peer.get("subjectAltName", ()) if kind in ("DNS", "IP Address"))
-    not_after = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(peer["notAfter"]), dt.UTC)
-    return CertificateFacts(first("subject"), first("issuer"), names, not_after)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 
-from checks.settings.config import RelayConfig
 
-
-def client_context(config: RelayConfig, injected: ssl.SSLContext | None = None) -> ssl.SSLContext:
+def client_context(ca_file: Path | None, injected: ssl.SSLContext | None = None) -> ssl.SSLContext:
+    """The verifying context: `injected` when given, else the system store plus `ca_file`."""
     if injected is not None:
         return injected
     context = ssl.create_default_context()
-    if config.ca_file is not None:
-        context.load_verify_locations(cafile=str(config.ca_file))
+    if ca_file is not None:
+        context.load_verify_locations(cafile=str(ca_file))
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
