@@ -45,8 +45,9 @@ def check_dmarc(ctx: CheckContext) -> Finding:
         return Finding(Status.WARN, f"{domain} has no DMARC record: large receivers (Gmail, Yahoo, Microsoft) treat "
                        "mail from domains without DMARC with suspicion.", details=str(result.get("error") or ""),
                        remediation=publish, guide_section=SECTION, facts=facts)
-    spf_ok = ctx.fact(CheckId.DOMAIN_SPF, "authorised")
-    dkim = ctx.fact(CheckId.DOMAIN_DKIM, "selectors") or {}
+    spf_result, dkim_result = ctx.result(CheckId.DOMAIN_SPF), ctx.result(CheckId.DOMAIN_DKIM)
+    spf_ok = spf_result.facts.get("authorised") if spf_result else None
+    dkim = (dkim_result.facts.get("selectors") if dkim_result else None) or {}
     dkim_ok = bool(dkim) and all(state == "key" for state in dkim.values())
     aligned = [name for name, ok in (("SPF", spf_ok), ("DKIM", dkim_ok)) if ok]
     facts["aligned_by"] = aligned
