@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from test_browser import SCREENSHOTS, chromium
 
 from checks import run_checklist
 from checks.batch.file import BatchSetup
@@ -126,3 +131,51 @@ def test_a_batch_displays_a_row_per_setup_and_each_problem():
     assert "3 setups: 2 ready, 1 with problems" in markup
     assert not [tag for tag, _ in tags_of(markup) if tag in DANGEROUS_TAGS]
     assert "bad" in batch._repr_markdown_() and len(repr(batch)) < 200
+
+
+class Beacon(BaseHTTPRequestHandler):
+    """Counts every request: a page that fetches anything from here has live outside content."""
+
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        Beacon.hits.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.browser
+def test_the_rich_display_stays_inert_in_a_real_browser(tmp_path):
+    # Given a beacon on loopback and a report whose server replies point at it in Markdown, HTML and script
+    server = HTTPServer(("127.0.0.1", 0), Beacon)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    beacon = f"http://127.0.0.1:{server.server_port}"
+    hostile = (f"220 ![p]({beacon}/md.png) [sign in]({beacon}/md-link) <img src={beacon}/img.png> "
+               f"<script>fetch('{beacon}/js')</script> <iframe src={beacon}/frame></iframe> "
+               f"<a href={beacon}/a>here</a> <style>@import '{beacon}/css';</style>")
+    result = CheckResult.of(CheckId.AUTH_CREDENTIALS, "Credentials accepted", Status.FAIL, hostile, details=hostile,
+                            remediation=hostile, reply=hostile)
+    report = RunReport(run_id="r1", started_at=STARTED, finished_at=STARTED, tool_version="0.1.0", profile="gmail",
+                       host="smtp.gmail.com", port=587, security="starttls", sender=hostile, results=(result,))
+    page_file = tmp_path / "report.html"
+    page_file.write_text(f"<!doctype html><meta charset=utf-8><body>{report._repr_html_()}</body>", encoding="utf-8")
+    # When Chromium shows the notebook's HTML
+    try:
+        with chromium() as context:
+            page = context.new_page()
+            page.goto(page_file.as_uri())
+            page.wait_for_timeout(500)
+            found = page.evaluate("() => ({images: document.images.length, links: document.links.length, "
+                                  "scripts: document.scripts.length, frames: document.querySelectorAll('iframe').length, "
+                                  "styles: document.querySelectorAll('style').length})")
+            shown = page.inner_text("body")
+            page.screenshot(path=str(SCREENSHOTS / "rich-display-hostile.png"), full_page=True)
+    finally:
+        server.shutdown()
+    # Then nothing from the replies became an element, nothing was fetched, and the reply reads as text
+    assert found == {"images": 0, "links": 0, "scripts": 0, "frames": 0, "styles": 0}
+    assert Beacon.hits == []
+    assert f"<img src={beacon}/img.png>" in shown
