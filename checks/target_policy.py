@@ -63,6 +63,15 @@ class TargetPolicy:
                 found.append(FieldError(name, "is not available on this hosted console"))
         return found
 
+    def screen(self, values: Mapping[str, object]) -> None:
+        """Refuse the overrides in loose settings before they are validated: validating `ca_file` would look at
+        this machine's files, and the answer must not depend on them."""
+        if not self.restricted:
+            return
+        given = [name for name in OVERRIDES if values.get(name) not in (None, "")]
+        if given:
+            raise TargetRefused([FieldError(name, "is not available on this hosted console") for name in given])
+
     def enforce(self, config: RelayConfig) -> None:
         errors = self.refusals(config)
         if errors:

@@ -189,8 +189,10 @@ def settings_values(form: Mapping[str, Any], *, extra_secrets: Mapping[str, str]
 def build_config(values: Mapping[str, Any]) -> tuple[RelayConfig | None, tuple[FieldError, ...]]:
     """config_from_values() and the hosting policy, without raising: (config, ()) or (None, errors by field)."""
     try:
+        policy = TargetPolicy.from_environment()
+        policy.screen(values)
         config = config_from_values(values, environ={})
-        TargetPolicy.from_environment().enforce(config)
+        policy.enforce(config)
         return config, ()
     except InvalidSettings as exc:
         return None, exc.errors
@@ -224,6 +226,13 @@ def parse_settings_file(data: bytes) -> tuple[dict[str, Any], tuple[FieldError, 
            if k in loaded and str(loaded[k]).strip().lower() not in SELECT_OPTIONS[k]]
     if bad:
         return {}, tuple(bad)
+    try:  # the engine's own validation names absurd values (port "abc", inf, 99999) by field
+        TargetPolicy.from_environment().screen(loaded)
+        config_from_values(loaded, environ={})
+    except InvalidSettings as exc:
+        bad = [e for e in exc.errors if e.field in loaded and not e.field.endswith("_env")]
+        if bad:
+            return {}, tuple(bad)
     return {k: v for k, v in loaded.items() if k in FORM_KEYS}, ()
 
 
@@ -234,10 +243,10 @@ def form_values_for(values: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         if key not in FORM_KEYS or key in SECRET_FIELDS or value is None:
             continue
-        if key in ("port",):
-            out[key] = int(value)
-        elif key in ("timeout", "deadline"):
-            out[key] = float(value)
+        if key in ("port", "timeout", "deadline"):
+            number = _number_or_none(value, int if key == "port" else float)
+            if number is not None:
+                out[key] = number
         elif key == "secret_expires":
             out[key] = value if isinstance(value, dt.date) else _date_or_none(str(value))
         elif key in SELECT_OPTIONS:
@@ -247,6 +256,13 @@ def form_values_for(values: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     return out
+
+
+def _number_or_none(value: Any, kind: type) -> Any:
+    try:
+        return kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _date_or_none(text: str) -> dt.date | None:

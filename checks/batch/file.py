@@ -121,6 +121,8 @@ def _load_toml(text: str, prefix: str) -> list[BatchSetup]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BatchFileError(f"{prefix}not valid TOML: {exc}") from None
+    except (RecursionError, ValueError):  # nested deeper than Python's stack; an integer of over 4300 digits
+        raise BatchFileError(f"{prefix}not a batch file (nested too deeply, or a number too large)") from None
     other = sorted(k for k in document if k != "setup")
     if other:
         raise BatchFileError(f"{prefix}unexpected top-level key {other[0]!r}: a batch TOML file holds one [[setup]] "

@@ -207,6 +207,7 @@ def run_setup(setup: BatchSetup, *, environ: Mapping[str, str], deps: Dependenci
     collector = _Collector()
     config: RelayConfig | None = None
     try:
+        (deps or Dependencies()).policy.screen(setup.values)
         config = config_from_values(setup.values, environ=environ)
         secrets = secret_values(config, secrets)
         report = (runner or _run_checklist)(config, only=only, observer=collector, deps=deps)
@@ -237,13 +238,16 @@ class _SharedTls:
         if base is not None and base.ssl_context is not None:
             return base
         raw = setup.values.get("ca_file")
-        key = str(raw).strip() if raw else None
-        if key is not None and not Path(key).is_file():
-            return base  # validation will name the missing file
+        key = str(raw).strip() if isinstance(raw, (str, Path)) and str(raw).strip() else None
+        if key is not None and (base or Dependencies()).policy.restricted:
+            return base  # a hosted console refuses ca_file before touching any file
         with self._lock:
             context = self._contexts.get(key)
             if context is None:
-                context = client_context(Path(key) if key else None)
+                try:
+                    context = client_context(Path(key) if key else None)
+                except (OSError, ValueError, ssl.SSLError):
+                    return base  # not a CA file: this setup's settings check says so, the others run on
                 self._contexts[key] = context
         return replace(base, ssl_context=context) if base is not None else Dependencies(ssl_context=context)
 

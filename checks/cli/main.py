@@ -244,7 +244,10 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
 
     store = history_for(args, environ)
     try:
-        config = config_from_values(settings_values(args, stdin=stdin), environ=environ)
+        values = settings_values(args, stdin=stdin)
+        if deps is not None:
+            deps.policy.screen(values)
+        config = config_from_values(values, environ=environ)
     except InvalidSettings as exc:
         return _invalid(exc, stderr)
 

@@ -12,6 +12,9 @@ from typing import Any
 
 from checks.settings.secret import Secret
 
+CA_FILE_PROBLEM = "is not a readable PEM file of CA certificates on this machine"
+MAX_CA_FILE_BYTES = 1024 * 1024
+
 
 class Security(StrEnum):
     STARTTLS = "starttls"
@@ -269,7 +272,7 @@ def validation_errors(config: RelayConfig) -> list[FieldError]:
         if value is not None and (not value.startswith("https://") or has_control_chars(value) or " " in value):
             check(name, "must be an https:// URL")
     if config.ca_file is not None and not _is_file(config.ca_file):
-        check("ca_file", f"no such file: {str(config.ca_file)[:200]}")
+        check("ca_file", CA_FILE_PROBLEM)
     if has_control_chars(config.ehlo_name) or host_error(config.ehlo_name):
         check("ehlo_name", "must be a host name")
     return errors

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import ssl
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from checks.settings.config import (
+    CA_FILE_PROBLEM,
+    MAX_CA_FILE_BYTES,
     SECRET_FIELDS,
     AuthMethod,
     Cloud,
@@ -47,15 +50,16 @@ def _text(value: Any) -> str:
 
 
 def _ca_file_problem(text: str) -> str | None:
-    """Why `text` cannot be the CA file, or None (model.py's is_file() raises for an overlong path)."""
-    if has_control_chars(text):
-        return "must be a file path without control characters"
+    """Why `text` cannot be the CA file, or None. One message whatever the reason (missing, unreadable, not a CA):
+    the answer must not tell whether a file exists on this machine."""
     try:
-        if Path(text).is_file():
+        path = Path(text)
+        if not has_control_chars(text) and path.is_file() and path.stat().st_size <= MAX_CA_FILE_BYTES:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=text)
             return None
-    except (OSError, ValueError) as exc:
-        return f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
-    return f"no such file: {text}"
+    except (OSError, ValueError, ssl.SSLError):
+        pass
+    return CA_FILE_PROBLEM
 
 
 def config_from_values(
@@ -65,6 +69,9 @@ def config_from_values(
     environ = os.environ if environ is None else environ
     errors: list[FieldError] = []
     raw = {k: v for k, v in values.items() if v is not None and not (isinstance(v, str) and not v.strip())}
+    for key in [k for k, v in raw.items() if isinstance(v, (dict, list, tuple, set))]:
+        errors.append(FieldError(str(key)[:40], "must be a single value, not a table or a list"))
+        del raw[key]
     unknown = sorted(set(raw) - set(SETTING_KEYS) - set(SECRET_FIELDS) - {"name", "setup"})
     for key in unknown:
         errors.append(FieldError(key, f"is not a setting (known: {', '.join(SETTING_KEYS)})"))
