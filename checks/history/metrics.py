@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from checks.history.horizons import days_until
 from checks.history.records import StoredRun
@@ -13,31 +14,44 @@ from checks.model import RunReport, Verdict
 PREFIX = "relay_console"
 
 
-def registry_for(runs: Iterable[tuple[StoredRun, RunReport]], *, today: dt.date | None = None):
-    """A prometheus_client registry describing each (stored run, its report) pair."""
-    from prometheus_client import CollectorRegistry, Gauge
+class _Cycle:
+    """A prometheus_client collector over one cycle's runs (metric families built once, no per-label objects)."""
 
-    today = today or dt.datetime.now(dt.UTC).date()
-    registry = CollectorRegistry(auto_describe=True)
-    verdict = Gauge(f"{PREFIX}_verdict", "1 for the setup's verdict in its last run, 0 for the others",
-                    ["setup", "host", "verdict"], registry=registry)
-    problems = Gauge(f"{PREFIX}_problems", "Checks that failed or broke in the setup's last run",
-                     ["setup"], registry=registry)
-    status = Gauge(f"{PREFIX}_check_status", "1 for each check's status in the setup's last run",
-                   ["setup", "check", "status"], registry=registry)
-    horizon = Gauge(f"{PREFIX}_horizon_days", "Days until a date that will break the setup (negative: past)",
-                    ["setup", "horizon", "date"], registry=registry)
-    last_run = Gauge(f"{PREFIX}_last_run_timestamp_seconds", "When the setup's last run started (Unix time)",
-                     ["setup"], registry=registry)
-    for stored, report in runs:
-        for value in Verdict:
-            verdict.labels(stored.setup, stored.host, str(value)).set(1 if stored.verdict is value else 0)
-        problems.labels(stored.setup).set(len(stored.problems))
-        for result in report.results:
-            status.labels(stored.setup, str(result.check_id), str(result.status)).set(1)
-        for kind, when in sorted(stored.horizons.items()):
-            horizon.labels(stored.setup, str(kind), when.isoformat()).set(days_until(when, today))
-        last_run.labels(stored.setup).set(stored.started_at.timestamp())
+    def __init__(self, runs: Iterable[tuple[StoredRun, RunReport]], today: dt.date) -> None:
+        self.runs, self.today = list(runs), today
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        verdict = GaugeMetricFamily(f"{PREFIX}_verdict", "1 for the setup's verdict in its last run, 0 for the others",
+                                    labels=["setup", "host", "verdict"])
+        problems = GaugeMetricFamily(f"{PREFIX}_problems", "Checks that failed or broke in the setup's last run",
+                                     labels=["setup"])
+        status = GaugeMetricFamily(f"{PREFIX}_check_status", "1 for each check's status in the setup's last run",
+                                   labels=["setup", "check", "status"])
+        horizon = GaugeMetricFamily(f"{PREFIX}_horizon_days",
+                                    "Days until a date that will break the setup (negative: past)",
+                                    labels=["setup", "horizon", "date"])
+        last_run = GaugeMetricFamily(f"{PREFIX}_last_run_timestamp_seconds",
+                                     "When the setup's last run started (Unix time)", labels=["setup"])
+        for stored, report in self.runs:
+            for value in Verdict:
+                verdict.add_metric([stored.setup, stored.host, str(value)], 1 if stored.verdict is value else 0)
+            problems.add_metric([stored.setup], len(stored.problems))
+            for result in report.results:
+                status.add_metric([stored.setup, str(result.check_id), str(result.status)], 1)
+            for kind, when in sorted(stored.horizons.items()):
+                horizon.add_metric([stored.setup, str(kind), when.isoformat()], days_until(when, self.today))
+            last_run.add_metric([stored.setup], stored.started_at.timestamp())
+        yield from (verdict, problems, status, horizon, last_run)
+
+
+def registry_for(runs: Iterable[tuple[StoredRun, RunReport]], *, today: dt.date | None = None) -> Any:
+    """A prometheus_client registry describing each (stored run, its report) pair."""
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Cycle(runs, today or dt.datetime.now(dt.UTC).date()))
     return registry
 
 
