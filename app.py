@@ -10,6 +10,7 @@ st.navigation({
     ],
     "Tools": [
         st.Page("pages/sign_in.py", title="Sign in with Microsoft", icon=":material/key:", url_path="sign_in"),
+        st.Page("pages/audit.py", title="Audit a tenant", icon=":material/policy:", url_path="audit"),
         st.Page("pages/decode_error.py", title="Decode an error", icon=":material/manage_search:", url_path="decode"),
         st.Page("pages/inspect_token.py", title="Inspect a token", icon=":material/badge:", url_path="token"),
         st.Page("pages/batch.py", title="Batch check", icon=":material/playlist_add_check:", url_path="batch"),

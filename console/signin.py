@@ -93,16 +93,23 @@ def start_sign_in(state: MutableMapping[str, Any], page_url: str | None, *, stor
     return Outcome.done("Open the Microsoft sign-in and sign in as the sender's account.", auth_uri=pending.auth_uri)
 
 
+def microsoft_refusal(query: Mapping[str, str]) -> Outcome | None:
+    """The decoded AADSTS error when Microsoft sent the browser back with `error=`, else None."""
+    if not query.get("error"):
+        return None
+    from checks.knowledge.catalog import explain_aadsts
+
+    explanation = explain_aadsts({"error": query.get("error", ""), "error_description": query.get("error_description", "")})
+    return Outcome.refused(f"Microsoft refused the sign-in: {explanation.title}", explanation.fix, explanation.cause,
+                           explanation.guide_section)
+
+
 def finish_sign_in(state: MutableMapping[str, Any], query: Mapping[str, str], *, store: FlowStore = PENDING_FLOWS,
                    http_session: Any = None) -> Outcome:
     """The browser came back (a new session): redeem the code with the pending flow kept under `state`."""
-    if query.get("error"):
-        from checks.knowledge.catalog import explain_aadsts
-
-        explanation = explain_aadsts({"error": query.get("error", ""),
-                                      "error_description": query.get("error_description", "")})
-        return Outcome.refused(f"Microsoft refused the sign-in: {explanation.title}", explanation.fix,
-                               explanation.cause, explanation.guide_section)
+    refused = microsoft_refusal(query)
+    if refused is not None:
+        return refused
     pending = store.take(str(query.get("state", "")))
     if pending is None:
         return Outcome.refused("This sign-in is unknown or expired (they last 10 minutes, and each works once).",

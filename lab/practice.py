@@ -15,7 +15,8 @@ from lab.pki import LabPKI
 from lab.smtp import LAB_ACCOUNTS, Personality, Scenario, start_smtp
 
 PRACTICE_TIMEOUT = 3.0  # seconds per step: the silent scenarios answer in seconds, not minutes
-SIGN_IN_REDIRECTS = ("http://localhost:8501/sign_in", "http://127.0.0.1:8501/sign_in")  # the console's default
+SIGN_IN_REDIRECTS = ("http://localhost:8501/sign_in", "http://127.0.0.1:8501/sign_in",  # the console's default
+                     "http://localhost:8501/audit", "http://127.0.0.1:8501/audit")  # and its tenant audit
 REDIRECT_URIS_ENV = "RELAY_LAB_REDIRECT_URIS"  # more redirect URIs for the lab's app (space or comma separated)
 
 

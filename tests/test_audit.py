@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+from streamlit.testing.v1 import AppTest
 
 from checks.audit.graph_reads import AUDIT_PERMISSIONS, audit_scopes
 from checks.audit.run import ENV_ALLOW_AUDIT, AuditRefused, run_audit
@@ -23,9 +24,13 @@ from checks.oauth.endpoints import endpoints_for
 from checks.oauth.flows import finish_auth_code_flow, finish_device_flow, start_auth_code_flow, start_device_flow
 from checks.report.export import to_csv, to_json, to_markdown
 from checks.report.table import render_table
+from checks.safe_text import plain
 from checks.settings.loading import config_from_values
 from checks.settings.secret import Secret
 from checks.target_policy import ENV_RESTRICT
+from console import audit as console_audit
+from console.oauth_store import FlowStore
+from console.state import load_form
 from lab.entra import EntraScenario, RunningEntra
 from lab.entra_data import LAB_APP_CALLBACK
 
@@ -241,3 +246,61 @@ def test_cli_audit_is_refused_on_a_hosted_console(entra):
     process = _cli(entra(), env={ENV_RESTRICT: "1"})
     _, err = process.communicate(timeout=30)
     assert process.returncode == 2 and ENV_ALLOW_AUDIT in err
+
+
+# ------------------------------------------------------------------------------------------------ console
+
+
+def console_state(e: RunningEntra) -> dict[str, Any]:
+    """A console session whose form holds the setup, the app's callback and pasted PowerShell output."""
+    state: dict[str, Any] = {}
+    load_form(state, {"profile": "m365-oauth2", "tenant_id": e.tenant_id, "client_id": e.client_id,
+                      "client_secret": e.client_secret, "sender": e.sender, "login_url": e.base_url,
+                      "graph_url": e.graph_url, "ca_file": str(e.ca_file), "timeout": 5,
+                      "secret_expires": e.secret_expires.isoformat()})
+    state[console_audit.CALLBACK_KEY] = LAB_APP_CALLBACK
+    state[console_audit.POWERSHELL_KEY] = GOOD_POWERSHELL
+    state[console_audit.ADMIN_HINT_KEY] = ADMIN
+    return state
+
+
+def test_console_audit_signs_the_admin_in_with_an_auth_code_and_keeps_the_token_in_the_session(entra):
+    # Given the audit page's form filled in for a tenant with a blocking Conditional Access policy
+    e = entra(EntraScenario.CA_POLICY_BLOCKS)
+    store = FlowStore()
+    outcome = console_audit.start_audit_sign_in(console_state(e), CONSOLE + "?page=audit", store=store)
+    assert outcome.ok, outcome.summary
+    # When the browser signs the admin in and comes back to the page (a new session)
+    location = requests.get(outcome.auth_uri, verify=str(e.ca_file), allow_redirects=False, timeout=5)
+    query = dict(parse_qsl(urlsplit(location.headers["Location"]).query))
+    fresh: dict[str, Any] = {}
+    done = console_audit.finish_audit_sign_in(fresh, query, store=store)
+    report = console_audit.audit_now(fresh)
+    # Then the form comes back, the audit names the policy, and the token is only a Secret in the session
+    assert done.ok and fresh[console_audit.ADMIN_KEY] == ADMIN
+    assert fresh[console_audit.CALLBACK_KEY] == LAB_APP_CALLBACK
+    assert report.result("audit.conditional_access").status is Status.FAIL
+    assert report.result("audit.smtp_auth").status is Status.PASS
+    token = fresh[console_audit.TOKEN_KEY]
+    assert isinstance(token, Secret) and token.reveal() not in repr(fresh)
+    console_audit.forget(fresh)
+    assert console_audit.TOKEN_KEY not in fresh and console_audit.REPORT_KEY not in fresh
+
+
+def test_audit_page_refuses_on_a_hosted_console(monkeypatch):
+    monkeypatch.setenv(ENV_RESTRICT, "1")
+    monkeypatch.delenv(ENV_ALLOW_AUDIT, raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception
+    assert ENV_ALLOW_AUDIT in "".join(plain(e.value) for e in at.error)
+    assert not at.button
+
+
+def test_audit_page_shows_the_script_and_why_each_permission_is_asked():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception
+    assert any("Get-CASMailbox" in c.value for c in at.code)
+    assert any(c.value.endswith("/audit") for c in at.code)
+    assert "Policy.Read.All" in "".join(m.value for m in at.markdown)
