@@ -22,8 +22,8 @@ from checks.settings.profiles import relay_provider
 from checks.settings.providers import provider_managed_domain
 from checks.smtp.auth import check_auth_mechanisms, check_credentials
 from checks.smtp.greeting import check_greeting
+from checks.smtp.message import check_send_test
 from checks.smtp.port import check_port
-from checks.smtp.send_test import check_send_test
 from checks.smtp.sender import check_sender
 from checks.smtp.tls import check_tls
 
