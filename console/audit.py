@@ -8,14 +8,11 @@ from typing import Any
 from checks.audit.graph_reads import audit_scopes
 from checks.audit.run import audit_refusal, run_audit
 from checks.model import RunReport
-from checks.oauth import flows as oauth_flows
 from checks.oauth.endpoints import endpoints_for
 from checks.run_state import Dependencies
-from checks.settings.config import ProfileId
 from checks.settings.secret import Secret
-from console.forms import build_config
 from console.oauth_store import FlowStore
-from console.signin import Outcome, microsoft_refusal, oauth_config, redirect_uri
+from console.signin import Outcome, SignInRequest, begin_sign_in, oauth_config, redeem, redirect_uri
 from console.state import ERRORS_KEY, load_form
 
 TOKEN_KEY = "audit.admin_token"  # Secret: the administrator's Graph token, in this session only
@@ -43,54 +40,29 @@ def refusal() -> str | None:
 def start_audit_sign_in(state: MutableMapping[str, Any], page_url: str | None, *, store: FlowStore = AUDIT_FLOWS,
                         http_session: Any = None) -> Outcome:
     """Begin the administrator's sign-in, asking only for the audit's read permissions."""
-    config, errors = oauth_config(state)
-    state[ERRORS_KEY] = errors
-    if config is None:
-        return Outcome.refused("Fill in the fields marked in red first.")
-    try:
-        pending = oauth_flows.start_auth_code_flow(config, redirect_uri=audit_redirect_uri(page_url),
-                                                   login_hint=str(state.get(ADMIN_HINT_KEY) or "").strip() or None,
-                                                   scopes=audit_scopes(endpoints_for(config)),
-                                                   http_session=http_session)
-        problem = oauth_flows.preflight_auth_code_flow(config, pending, http_session=http_session)
-    except oauth_flows.SignInError as exc:
-        return Outcome(exc.finding)
-    if problem is not None:
-        return Outcome(problem)
-    settings = {k: v for k, v in config.public_settings().items() if k != "ehlo_name"}
-    settings.update({key: str(state.get(key) or "") for key in CARRIED})
-    store.put(pending.state, pending, settings=settings, client_secret=config.client_secret)
+    config, _ = oauth_config(state)
+    request = SignInRequest(audit_redirect_uri(page_url),
+                            login_hint=str(state.get(ADMIN_HINT_KEY) or "").strip() or None,
+                            scopes=audit_scopes(endpoints_for(config)) if config else None,
+                            carried={key: str(state.get(key) or "") for key in CARRIED})
+    outcome = begin_sign_in(state, request, store=store, http_session=http_session)
+    if not outcome.ok:
+        return outcome
     return Outcome.done("Open the Microsoft sign-in and sign in as an administrator (Global Reader is enough).",
-                        auth_uri=pending.auth_uri)
+                        auth_uri=outcome.auth_uri)
 
 
 def finish_audit_sign_in(state: MutableMapping[str, Any], query: Mapping[str, str], *,
                          store: FlowStore = AUDIT_FLOWS, http_session: Any = None) -> Outcome:
     """The browser came back: redeem the code; the administrator's token stays in this session's state only."""
-    refused = microsoft_refusal(query)
-    if refused is not None:
-        return refused
-    pending = store.take(str(query.get("state", "")))
-    if pending is None:
-        return Outcome.refused("This sign-in is unknown or expired (they last 10 minutes, and each works once).",
-                               "Start the sign-in again from this page.")
-    values = {k: v for k, v in pending.settings.items() if k not in CARRIED}
-    values["profile"] = ProfileId.M365_OAUTH2.value
-    if pending.client_secret is not None:
-        values["client_secret"] = pending.client_secret
-    config, _ = build_config(values)
-    if config is None:
-        return Outcome.refused("The saved sign-in settings are no longer valid.", "Start the sign-in again.")
-    try:
-        result = oauth_flows.finish_auth_code_flow(config, pending.sign_in, dict(query), http_session=http_session)
-    except oauth_flows.SignInError as exc:
-        return Outcome(exc.finding)
-    state[TOKEN_KEY] = result.access_token
-    state[ADMIN_KEY] = result.user
-    load_form(state, {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in values.items()})
-    for key in CARRIED:
-        state[key] = pending.settings.get(key, "")
-    return Outcome.done(f"Signed in as {result.user or 'an administrator'}: the audit reads the tenant now.")
+    redeemed = redeem(query, store=store, carried=CARRIED, http_session=http_session)
+    if isinstance(redeemed, Outcome):
+        return redeemed
+    state[TOKEN_KEY] = redeemed.result.access_token
+    state[ADMIN_KEY] = redeemed.result.user
+    load_form(state, {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in redeemed.values.items()})
+    state.update(redeemed.carried)
+    return Outcome.done(f"Signed in as {redeemed.result.user or 'an administrator'}: the audit reads the tenant now.")
 
 
 def audit_now(state: MutableMapping[str, Any], *, http_session: Any = None) -> RunReport | Outcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from checks.model import Finding, Status
@@ -73,24 +73,47 @@ def oauth_config(state: Mapping[str, Any]) -> tuple[RelayConfig | None, dict[str
     return config, errors_by_field(errors)
 
 
-def start_sign_in(state: MutableMapping[str, Any], page_url: str | None, *, store: FlowStore = PENDING_FLOWS,
+@dataclass(frozen=True)
+class SignInRequest:
+    """What one kind of browser sign-in asks Microsoft for, and what it carries across the redirect."""
+
+    redirect_uri: str
+    login_hint: str | None = None
+    scopes: list[str] | None = None  # None: the relay's SMTP.Send
+    carried: Mapping[str, str] = field(default_factory=dict)  # non-secret page inputs to restore afterwards
+
+
+def begin_sign_in(state: MutableMapping[str, Any], request: SignInRequest, *, store: FlowStore,
                   http_session: Any = None) -> Outcome:
-    """Begin the browser sign-in; the pending flow waits server-side under its `state` for the redirect back."""
+    """Begin a browser sign-in with the form's app registration; the pending flow waits server-side under its
+    `state` for the redirect back."""
     config, errors = oauth_config(state)
     state[ERRORS_KEY] = errors
     if config is None:
         return Outcome.refused("Fill in the fields marked in red first.")
     try:
-        pending = oauth_flows.start_auth_code_flow(config, redirect_uri=redirect_uri(page_url),
-                                                   login_hint=config.sender, http_session=http_session)
+        pending = oauth_flows.start_auth_code_flow(config, redirect_uri=request.redirect_uri,
+                                                   login_hint=request.login_hint, scopes=request.scopes,
+                                                   http_session=http_session)
         problem = oauth_flows.preflight_auth_code_flow(config, pending, http_session=http_session)
     except oauth_flows.SignInError as exc:
         return Outcome(exc.finding)
     if problem is not None:
         return Outcome(problem)
     settings = {k: v for k, v in config.public_settings().items() if k != "ehlo_name"}
-    store.put(pending.state, pending, settings=settings, client_secret=config.client_secret)
-    return Outcome.done("Open the Microsoft sign-in and sign in as the sender's account.", auth_uri=pending.auth_uri)
+    store.put(pending.state, pending, settings={**settings, **request.carried}, client_secret=config.client_secret)
+    return Outcome.done("Open the Microsoft sign-in.", auth_uri=pending.auth_uri)
+
+
+def start_sign_in(state: MutableMapping[str, Any], page_url: str | None, *, store: FlowStore = PENDING_FLOWS,
+                  http_session: Any = None) -> Outcome:
+    """Begin the sender's browser sign-in (the portal's pop-up) for a refresh token."""
+    config, _ = oauth_config(state)
+    request = SignInRequest(redirect_uri(page_url), login_hint=config.sender if config else None)
+    outcome = begin_sign_in(state, request, store=store, http_session=http_session)
+    if not outcome.ok:
+        return outcome
+    return Outcome.done("Open the Microsoft sign-in and sign in as the sender's account.", auth_uri=outcome.auth_uri)
 
 
 def microsoft_refusal(query: Mapping[str, str]) -> Outcome | None:
@@ -104,8 +127,17 @@ def microsoft_refusal(query: Mapping[str, str]) -> Outcome | None:
                            explanation.guide_section)
 
 
-def finish_sign_in(state: MutableMapping[str, Any], query: Mapping[str, str], *, store: FlowStore = PENDING_FLOWS,
-                   http_session: Any = None) -> Outcome:
+@dataclass(frozen=True)
+class Redeemed:
+    """A finished browser sign-in: its tokens, the form values to restore and the inputs carried across."""
+
+    result: Any  # checks.oauth.flows.SignInResult
+    values: Mapping[str, Any]
+    carried: Mapping[str, str]
+
+
+def redeem(query: Mapping[str, str], *, store: FlowStore, carried: tuple[str, ...] = (), http_session: Any = None
+           ) -> Redeemed | Outcome:
     """The browser came back (a new session): redeem the code with the pending flow kept under `state`."""
     refused = microsoft_refusal(query)
     if refused is not None:
@@ -114,18 +146,29 @@ def finish_sign_in(state: MutableMapping[str, Any], query: Mapping[str, str], *,
     if pending is None:
         return Outcome.refused("This sign-in is unknown or expired (they last 10 minutes, and each works once).",
                                "Start the sign-in again from this page.")
-    values = {**pending.settings, "profile": ProfileId.M365_OAUTH2.value}
+    values = {k: v for k, v in pending.settings.items() if k not in carried}
+    values["profile"] = ProfileId.M365_OAUTH2.value
     if pending.client_secret is not None:
         values["client_secret"] = pending.client_secret
-    config, errors = build_config(values)
+    config, _ = build_config(values)
     if config is None:
         return Outcome.refused("The saved sign-in settings are no longer valid.", "Start the sign-in again.")
     try:
         result = oauth_flows.finish_auth_code_flow(config, pending.sign_in, dict(query), http_session=http_session)
     except oauth_flows.SignInError as exc:
         return Outcome(exc.finding)
-    _remember(state, result, values)
-    return Outcome.done(f"Signed in as {result.user or 'your account'}: the refresh token is ready for the checks.")
+    return Redeemed(result, values, {k: str(pending.settings.get(k, "")) for k in carried})
+
+
+def finish_sign_in(state: MutableMapping[str, Any], query: Mapping[str, str], *, store: FlowStore = PENDING_FLOWS,
+                   http_session: Any = None) -> Outcome:
+    """The sender's sign-in came back: keep its refresh token in this session for the checks."""
+    redeemed = redeem(query, store=store, http_session=http_session)
+    if isinstance(redeemed, Outcome):
+        return redeemed
+    _remember(state, redeemed.result, redeemed.values)
+    return Outcome.done(f"Signed in as {redeemed.result.user or 'your account'}: the refresh token is ready for the "
+                        "checks.")
 
 
 def _remember(state: MutableMapping[str, Any], result: Any, values: Mapping[str, Any]) -> None:
