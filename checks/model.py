@@ -223,9 +223,3 @@ class RunReport:
 
     def _repr_markdown_(self) -> str:
         return to_markdown(self)
-
-    def to_dataframe(self):
-        """The results as a pandas DataFrame with the report's CSV columns (for notebooks)."""
-        from checks.report.export import to_dataframe
-
-        return to_dataframe(self)

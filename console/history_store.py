@@ -12,7 +12,7 @@ from checks.history.location import history_disabled, store_url
 from checks.history.records import Source
 from checks.history.store import RunStore, StoreError, open_store
 from checks.model import RunReport
-from console.hosting import LEDGER, WINDOW_SECONDS
+from console.run_ledger import LEDGER, WINDOW_SECONDS
 
 LABEL_KEY = "history.label"
 LABEL = "Customer / ticket"
@@ -86,7 +86,7 @@ def save_batch_report(batch: BatchReport, *, label: str = "") -> None:
 
 class SharedLedger:
     """The hosting guard's run counts kept in a PostgreSQL history, so the limit holds across console replicas
-    (same interface as console.hosting.RunLedger; if the database fails, this replica counts on its own)."""
+    (same interface as console.run_ledger.RunLedger; if the database fails, this replica counts on its own)."""
 
     def __init__(self, store: RunStore) -> None:
         self.store = store

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import threading
-import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+import streamlit as st
+
 from checks.target_policy import ENV_RESTRICT
+from console.history_store import shared_ledger
+from console.run_ledger import LEDGER, RunLedger
 
 ENV_MAX_RUNS = "RELAY_CONSOLE_MAX_RUNS_PER_HOUR"
 ENV_MAX_BATCH_SETUPS = "RELAY_CONSOLE_MAX_BATCH_SETUPS"
@@ -27,7 +28,6 @@ ENV_MAX_BATCH_JOBS = "RELAY_CONSOLE_MAX_BATCH_JOBS"
 HOSTED_MAX_RUNS_PER_HOUR = 30
 HOSTED_MAX_BATCH_SETUPS = 20
 HOSTED_MAX_BATCH_JOBS = 4
-WINDOW_SECONDS = 3600.0
 SESSION_KEY = "hosting.session_id"
 PROXY_HEADERS = ("X-Forwarded-For", "X-Real-Ip")
 
@@ -72,46 +72,6 @@ class HostingLimits:
                    number(ENV_MAX_BATCH_JOBS, HOSTED_MAX_BATCH_JOBS))
 
 
-class RunLedger:
-    """Start times of runs in the last hour per key ('session:…', 'client:…'); shared by every session."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._runs: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        runs = self._runs.setdefault(key, deque())
-        while runs and now - runs[0] >= WINDOW_SECONDS:
-            runs.popleft()
-        return runs
-
-    def take(self, keys: tuple[str, ...], count: int, limit: int) -> float | None:
-        """Record `count` runs for every key, or (recording nothing) the seconds until enough are free."""
-        with self._lock:
-            now = self._clock()
-            queues = [self._recent(k, now) for k in keys]
-            for runs in queues:
-                if len(runs) + count > limit:
-                    if count > limit or not runs:
-                        return WINDOW_SECONDS
-                    oldest_needed = runs[len(runs) + count - limit - 1]
-                    return WINDOW_SECONDS - (now - oldest_needed)
-            for runs in queues:
-                runs.extend([now] * count)
-            for key in [k for k, v in self._runs.items() if not v]:
-                del self._runs[key]
-            return None
-
-    def clear(self) -> None:
-        """Forget every count (a restart does the same)."""
-        with self._lock:
-            self._runs.clear()
-
-
-LEDGER = RunLedger()
-
-
 def client_address(ip_address: str | None, headers: Mapping[str, str] | None) -> str:
     """The browser's address: the socket peer, or behind a local reverse proxy the address it forwarded."""
     peer = ip_address.strip() if isinstance(ip_address, str) else ""
@@ -138,15 +98,12 @@ def session_id(state: MutableMapping[str, Any]) -> str:
 
 def this_client() -> str:
     """The address of the browser of the running script (see client_address)."""
-    import streamlit as st
-
     return client_address(st.context.ip_address, st.context.headers)
 
 
 def admit(runs: int = 1, *, state: MutableMapping[str, Any] | None = None, client: str | None = None,
           limits: HostingLimits | None = None, ledger: RunLedger = LEDGER) -> str | None:
     """Count `runs` runs for this browser session and client address and return None, or why they are refused."""
-    import streamlit as st
 
     limits = limits or HostingLimits.from_environment()
     state = st.session_state if state is None else state
@@ -155,8 +112,6 @@ def admit(runs: int = 1, *, state: MutableMapping[str, Any] | None = None, clien
         return None
     keys = (f"session:{session_id(state)}", f"client:{client}")
     if ledger is LEDGER:  # with a PostgreSQL history, every replica counts in the database
-        from console.history_store import shared_ledger
-
         ledger = shared_ledger() or LEDGER
     wait = ledger.take(keys, runs, limits.max_runs_per_hour)
     if wait is None:

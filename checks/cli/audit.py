@@ -6,7 +6,16 @@ import argparse
 from collections.abc import Mapping
 from typing import IO, Any
 
-from checks.cli.main import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError, add_settings_arguments, check_output_path
+from checks.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    UsageError,
+    add_settings_arguments,
+    check_output_path,
+    invalid_settings,
+    settings_values,
+)
 
 AUDIT_FORMATS = ("table", "json", "csv", "markdown")
 MAX_PASTE = 200_000
@@ -57,7 +66,6 @@ def run_audit_command(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[st
                       environ: Mapping[str, str]) -> int:
     """Validate the settings, print the script or sign the admin in, run the audit, write the report."""
     from checks.audit.run import audit_refusal
-    from checks.cli.main import _invalid, settings_values
     from checks.settings.config import InvalidSettings
     from checks.settings.loading import config_from_values
 
@@ -68,7 +76,7 @@ def run_audit_command(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[st
     try:
         config = config_from_values(values, environ=environ)
     except InvalidSettings as exc:
-        return _invalid(exc, stderr)
+        return invalid_settings(exc, stderr)
     sender = config.sender or config.username
     if not sender:
         raise UsageError("--sender: the audit needs the sender address the relay uses")

@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from checks.cli.main import EXIT_OK, EXIT_PROBLEMS, UsageError, check_output_path, parse_only
+from checks.cli.common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_save_options, check_output_path, parse_only
+from checks.cli.history import open_history
 
 BATCH_FORMATS = ("table", "csv", "json")
 EXIT_INTERRUPTED = 130
@@ -37,7 +38,6 @@ def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
                        help="table: one summary line per setup; csv / json: every check of every setup")
     batch.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
-    from checks.cli.main import add_save_options
 
     add_save_options(batch, named=False)
 
@@ -197,7 +197,6 @@ def batch_progress(args: argparse.Namespace, stderr: IO[str]) -> BatchProgress |
 def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
            deps: Any) -> int:
     from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line
-    from checks.cli.history import open_history
     from checks.redact import redact
 
     only = parse_only(args.only) if args.only is not None else None

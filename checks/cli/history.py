@@ -7,12 +7,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import IO, Any
 
-from checks.cli.main import EXIT_OK, EXIT_PROBLEMS, UsageError
+from checks.cli.common import DB_HELP, EXIT_OK, EXIT_PROBLEMS, UsageError
 
 HISTORY_FORMATS = ("table", "json", "csv")
 SHOW_FORMATS = ("table", "json", "csv", "markdown")
-DB_HELP = ("history database: sqlite:///PATH or postgresql://USER@HOST/DB (default $RELAY_CONSOLE_DB, else an "
-           "SQLite file in your user data folder)")
 
 
 def add_db_option(parser: Any, *, nested: bool = False) -> None:

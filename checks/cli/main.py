@@ -13,21 +13,26 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
-
-PROFILES = "gmail|workspace|m365-basic|m365-oauth2|custom"
-# CLI option dest -> settings key (all are the same name; kept explicit so a rename cannot slip through).
-SETTING_OPTIONS = (
-    "profile", "host", "port", "security", "auth", "username", "sender", "password_env", "ca_file", "nameserver",
-    "connect_to", "timeout", "deadline", "tenant_id", "client_id", "client_secret_env", "secret_expires",
-    "refresh_token_env", "cloud", "login_url", "graph_url", "send_test_to",
+from checks.cli.audit import add_audit_parser, run_audit_command
+from checks.cli.batch import add_batch_parser, run_batch_command
+from checks.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    SETTING_OPTIONS,
+    UsageError,
+    add_save_options,
+    add_settings_arguments,
+    check_output_path,
+    invalid_settings,
+    parse_only,
+    settings_values,
 )
+from checks.cli.history import add_history_parser, history_for, run_history_command, save_run
+from checks.cli.watch import add_watch_parser, run_watch_command
 
-
-class UsageError(Exception):
-    """A bad invocation: printed as one `error: ...` line and exit status 2."""
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "SETTING_OPTIONS", "UsageError", "build_parser", "main",
+           "parse_only", "settings_values"]
 
 
 class _ParserExit(Exception):
@@ -68,37 +73,6 @@ def _wanted_command(argv: Sequence[str]) -> str:
     return argv[0] if argv and argv[0] in COMMANDS else ""
 
 
-def add_settings_arguments(parser: Any) -> None:
-    """The relay settings flags (shared by `run` and `audit`); secrets only by environment or stdin."""
-    setup = parser.add_argument_group("settings")
-    setup.add_argument("--config", metavar="FILE.toml", help="settings file (keys as the long options, '-' as '_')")
-    setup.add_argument("--profile", metavar=f"{{{PROFILES.replace('|', ',')}}}", help="preset from the setup guide")
-    setup.add_argument("--host", metavar="H", help="relay host name")
-    setup.add_argument("--port", metavar="N", help="relay port (587 STARTTLS, 465 implicit TLS)")
-    setup.add_argument("--security", metavar="{starttls,tls,none}")
-    setup.add_argument("--auth", metavar="{password,oauth2,oauth2-app,none}", help="how to sign in")
-    setup.add_argument("--username", metavar="U", help="sign-in address")
-    setup.add_argument("--sender", metavar="ADDR", help="From address the relay will use")
-    secret = setup.add_mutually_exclusive_group()
-    secret.add_argument("--password-env", metavar="VAR", help="read the password from environment variable VAR")
-    secret.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    setup.add_argument("--ca-file", metavar="PEM", help="extra CA to trust for every TLS connection of the run")
-    setup.add_argument("--nameserver", metavar="IP[:PORT]", help="DNS server to ask instead of the system's")
-    setup.add_argument("--connect-to", metavar="HOST[:PORT]",
-                       help="connect there instead of the resolved address (the host name is still used for TLS)")
-    setup.add_argument("--timeout", metavar="SECONDS", help="per network step")
-    setup.add_argument("--deadline", metavar="SECONDS", help="for the whole run")
-    setup.add_argument("--tenant-id", metavar="T")
-    setup.add_argument("--client-id", metavar="C")
-    setup.add_argument("--client-secret-env", metavar="VAR", help="read the client secret from environment VAR")
-    setup.add_argument("--secret-expires", metavar="YYYY-MM-DD", help="client secret expiry date")
-    setup.add_argument("--refresh-token-env", metavar="VAR", help="read the refresh token from environment VAR")
-    setup.add_argument("--cloud", metavar="{global,usgov,china}")
-    setup.add_argument("--login-url", metavar="URL", help="Entra ID login endpoint (https)")
-    setup.add_argument("--graph-url", metavar="URL", help="Microsoft Graph endpoint (https)")
-    setup.add_argument("--send-test-to", metavar="ADDR", help="send a test message to this address")
-
-
 def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
                  command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser (output to the given streams; errors raise instead of exiting the process).
@@ -129,19 +103,11 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
     output.add_argument("--verbose", action="store_true", help="show SMTP transcripts in table output")
     add_save_options(run)
 
-    from checks.cli.batch import add_batch_parser
-
     add_batch_parser(commands, wanted=command in (None, "batch"))
-
-    from checks.cli.history import add_history_parser
 
     add_history_parser(commands, wanted=command in (None, "history"))
 
-    from checks.cli.audit import add_audit_parser
-
     add_audit_parser(commands, wanted=command in (None, "audit"))
-
-    from checks.cli.watch import add_watch_parser
 
     add_watch_parser(commands, wanted=command in (None, "watch"))
 
@@ -156,82 +122,6 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
     return parser
 
 
-def add_save_options(parser: Any, *, named: bool = True) -> None:
-    """--save (and --name), --db: keep the run in the history (`python -m checks history`)."""
-    from checks.cli.history import DB_HELP
-
-    group = parser.add_argument_group("history")
-    group.add_argument("--save", action="store_true", help="save the run in the history")
-    if named:
-        group.add_argument("--name", metavar="LABEL", help="setup name or customer / ticket label to save it under")
-    group.add_argument("--db", metavar="URL", help=DB_HELP)
-
-
-def settings_values(args: argparse.Namespace, *, stdin: IO[str]) -> dict[str, Any]:
-    """The --config file's keys overridden by the flags given, plus a password read from stdin if asked."""
-    from checks.settings.loading import load_toml
-
-    values: dict[str, Any] = dict(load_toml(args.config)) if args.config else {}
-    for key in SETTING_OPTIONS:
-        value = getattr(args, key, None)
-        if value is not None:
-            values[key] = value
-    if args.password_stdin:
-        if _is_terminal(stdin):
-            import getpass
-
-            password = getpass.getpass("Password: ")
-        else:
-            password = stdin.read()
-        password = password[:-1] if password.endswith("\n") else password
-        password = password[:-1] if password.endswith("\r") else password
-        if not password:
-            raise UsageError("--password-stdin: nothing was read from standard input")
-        values.pop("password_env", None)
-        values["password"] = password
-    return values
-
-
-def _is_terminal(stream: Any) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty()) if callable(isatty) else False
-    except (ValueError, OSError):
-        return False
-
-
-def parse_only(text: str) -> tuple[Any, ...]:
-    """'dns.host, port' -> (CheckId.DNS_HOST, CheckId.PORT); UsageError naming the valid ids."""
-    from checks.model import CheckId
-
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    valid = ", ".join(c.value for c in CheckId)
-    if not names:
-        raise UsageError(f"--only: give one or more check ids (valid: {valid})")
-    unknown = [n for n in names if n not in {c.value for c in CheckId}]
-    if unknown:
-        raise UsageError(f"--only: unknown check id{'s' if len(unknown) > 1 else ''} "
-                         f"{', '.join(repr(u[:40]) for u in unknown)} (valid: {valid})")
-    return tuple(dict.fromkeys(CheckId(n) for n in names))
-
-
-def check_output_path(path: str) -> None:
-    from pathlib import Path
-
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"--output: {path} is a directory")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"--output: the folder {parent} does not exist")
-
-
-def _invalid(exc: Any, stderr: IO[str]) -> int:
-    for error in exc.errors:
-        stderr.write(f"error: {error.field}: {error.message}\n")
-    return EXIT_USAGE
-
-
 def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: IO[str],
          environ: Mapping[str, str], deps: Any) -> int:
     from checks.settings.config import InvalidSettings
@@ -240,8 +130,6 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
     only = parse_only(args.only) if args.only is not None else None
     if args.output:
         check_output_path(args.output)
-    from checks.cli.history import history_for
-
     store = history_for(args, environ)
     try:
         values = settings_values(args, stdin=stdin)
@@ -249,7 +137,7 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
             deps.policy.screen(values)
         config = config_from_values(values, environ=environ)
     except InvalidSettings as exc:
-        return _invalid(exc, stderr)
+        return invalid_settings(exc, stderr)
 
     from checks.redact import redact, secret_values
 
@@ -260,7 +148,7 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
     except UsageError:
         raise
     except InvalidSettings as exc:  # a hosted console's target policy refused the settings
-        return _invalid(exc, stderr)
+        return invalid_settings(exc, stderr)
     except Exception as exc:  # noqa: BLE001 - the boundary: one line, secrets masked, no traceback
         message = redact(str(exc).splitlines()[0] if str(exc) else "unexpected", secrets)
         stderr.write(f"error: the run stopped unexpectedly: {type(exc).__name__}: {message}\n")
@@ -318,8 +206,6 @@ def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] 
     stdout.flush()
     status = EXIT_PROBLEMS if report.problems else EXIT_OK
     if store is not None:
-        from checks.cli.history import save_run
-
         status = save_run(store, report, name=args.name, hide=secrets, stderr=stderr, status=status)
     return status
 
@@ -382,21 +268,13 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, std
         if args.command == "run":
             return _run(args, stdin=stdin, stdout=stdout, stderr=stderr, environ=environ, deps=deps)
         if args.command == "batch":
-            from checks.cli.batch import run_batch_command
-
             return run_batch_command(args, stdout=stdout, stderr=stderr, environ=environ, deps=deps)
         if args.command == "history":
-            from checks.cli.history import run_history_command
-
             return run_history_command(args, stdout=stdout, stderr=stderr, environ=environ)
         if args.command == "watch":
-            from checks.cli.watch import run_watch_command
-
             return run_watch_command(args, stdout=stdout, stderr=stderr, environ=environ,
                                      deps=deps or _default_deps(environ))
         if args.command == "audit":
-            from checks.cli.audit import run_audit_command
-
             return run_audit_command(args, stdin=stdin, stdout=stdout, stderr=stderr, environ=environ)
         return _explain(args, stdin=stdin, stdout=stdout, stderr=stderr)
     except _ParserExit as exc:

@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from checks.cli.main import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError
+from checks.cli.batch import batch_inputs, batch_progress
+from checks.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError
+from checks.cli.history import add_db_option, open_history
 
 EXIT_INCOMPLETE = 3
 EXIT_INTERRUPTED = 130
@@ -31,8 +33,6 @@ def add_watch_parser(commands: Any, *, wanted: bool = True) -> None:
                "130 interrupted.")
     if not wanted:
         return
-    from checks.cli.history import add_db_option
-
     watch.add_argument("file", metavar="FILE", help="batch file (.csv or .toml), as for `batch`")
     when = watch.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one cycle, then exit (for cron and systemd timers)")
@@ -111,8 +111,6 @@ def _report_cycle(result: Any, url: str | None, *, stdout: IO[str], stderr: IO[s
 def run_watch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
                       deps: Any, sleep: Callable[[float], None] = time.sleep,
                       clock: Callable[[], float] = time.monotonic) -> int:
-    from checks.cli.batch import batch_inputs, batch_progress
-    from checks.cli.history import open_history
     from checks.history.location import StoreLocationError, keep_days
     from checks.history.records import current_user
     from checks.history.watch import run_cycle

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
+from checks.report.markdown import verdict_line
 from checks.safe_text import visible
 
 UNICODE_ICONS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-", Status.ERROR: "?"}
@@ -139,7 +140,6 @@ def _indent(text: str, prefix: str, width: int | None) -> list[str]:
 def render_table(report: RunReport, *, verbose: bool = False, colour: bool = False, unicode: bool = True,
                  width: int | None = None) -> str:
     """The run as a terminal table: status, check id, summary; then cause, reply and fix per problem."""
-    from checks.report.export import verdict_line
 
     security = f" ({safe_text(report.security)})" if report.security else ""
     out = [f"Relay check of {safe_text(report.host)}:{report.port}{security}, profile {safe_text(report.profile)}"
