@@ -6,10 +6,11 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from checks.audit.graph_reads import audit_scopes
-from checks.audit.run import audit_refusal, run_audit
+from checks.audit.run import AuditRefused, audit_refusal, run_audit
 from checks.model import RunReport
 from checks.oauth.endpoints import endpoints_for
 from checks.run_state import Dependencies
+from checks.settings.config import InvalidSettings
 from checks.settings.secret import Secret
 from console.oauth_store import FlowStore
 from console.signin import Outcome, SignInRequest, begin_sign_in, oauth_config, redeem, redirect_uri
@@ -74,9 +75,12 @@ def audit_now(state: MutableMapping[str, Any], *, http_session: Any = None) -> R
     state[ERRORS_KEY] = errors
     if config is None:
         return Outcome.refused("Fill in the fields marked in red first.")
-    report = run_audit(config, token, app_callback=str(state.get(CALLBACK_KEY) or ""),
-                       powershell_output=str(state.get(POWERSHELL_KEY) or ""),
-                       deps=Dependencies(http_session=http_session))
+    try:
+        report = run_audit(config, token, app_callback=str(state.get(CALLBACK_KEY) or ""),
+                           powershell_output=str(state.get(POWERSHELL_KEY) or ""),
+                           deps=Dependencies(http_session=http_session))
+    except (AuditRefused, InvalidSettings) as exc:
+        return Outcome.refused(str(exc))
     state[REPORT_KEY] = report
     return report
 

@@ -73,10 +73,14 @@ TITLES = {check_id: title for check_id, title, _, _ in AUDIT_CHECKS}
 
 def run_audit(config: RelayConfig, token: Secret, *, app_callback: str = "", powershell_output: str = "",
               deps: Dependencies | None = None, environ: Mapping[str, str] | None = None) -> RunReport:
-    """Judge the tenant against the guide with the admin's read-only Graph `token`; one result per audit.* check."""
+    """Judge the tenant against the guide with the admin's read-only Graph `token`; one result per audit.* check.
+
+    Raises AuditRefused on a hosted console that did not enable the audit, TargetRefused for settings it forbids.
+    """
     refusal = audit_refusal(environ)
     if refusal is not None:
         raise AuditRefused(refusal)
+    TargetPolicy.from_environment(environ).enforce(config)  # hosted: no login_url / graph_url / ca_file overrides
     deps = deps or Dependencies()
     request = audit_input(config, app_callback)
     deadline = Deadline.after(config.deadline, deps.clock)
