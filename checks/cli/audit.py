@@ -97,7 +97,6 @@ def _sign_in_and_audit(config: Any, args: argparse.Namespace, pasted: str, *, st
                        environ: Mapping[str, str]) -> int:
     from checks.audit.graph_reads import audit_scopes
     from checks.audit.run import run_audit
-    from checks.cli.main import _invalid
     from checks.oauth.endpoints import endpoints_for
     from checks.oauth.flows import SignInError, finish_device_flow, start_device_flow
     from checks.report.export import render, verdict_line, write_report
@@ -118,7 +117,7 @@ def _sign_in_and_audit(config: Any, args: argparse.Namespace, pasted: str, *, st
         report = run_audit(config, signed_in.access_token, app_callback=args.app_callback or "",
                            powershell_output=pasted, environ=environ)
     except InvalidSettings as exc:  # a hosted console's policy refused an override
-        return _invalid(exc, stderr)
+        return invalid_settings(exc, stderr)
     if args.output:
         try:
             write_report(report, args.format, args.output, verbose=args.verbose)
