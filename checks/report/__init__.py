@@ -1,4 +1,4 @@
-"""Reports of a run: export (CSV/JSON/Markdown), the terminal table, import of saved reports, comparison.
+"""Reports of a run: CSV/JSON export, Markdown, HTML for Jupyter, the terminal table, import, comparison.
 
 `load_reports` (many saved reports into one DataFrame) and `NotebookProgress` (a progress bar for notebooks)
 are loaded on first use: they import pandas and tqdm, which the CLI's start-up should not pay for.
