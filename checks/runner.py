@@ -30,7 +30,8 @@ class Observer(Protocol):
     def on_finish(self, result: CheckResult) -> None: ...
 
 
-def _notify(observer: Any, event: str, *args: Any) -> None:
+def notify(observer: Any, event: str, *args: Any) -> None:
+    """Call observer.<event>(*args) when the observer has that method (every observer method is optional)."""
     method = getattr(observer, event, None) if observer is not None else None
     if method is not None:
         method(*args)
@@ -89,7 +90,7 @@ def run_checklist(
     run_id = run_id or uuid.uuid4().hex[:12]
     ctx = CheckContext(config, deps=deps, deadline=deadline, run_id=run_id)
     started_at = deps.now()
-    _notify(observer, "on_plan", [(s.id, s.title) for s in specs])
+    notify(observer, "on_plan", [(s.id, s.title) for s in specs])
 
     planned = {s.id for s in specs}
     finished: dict[CheckId, CheckResult] = {}
@@ -99,7 +100,7 @@ def run_checklist(
     def finish(result: CheckResult) -> None:
         finished[result.check_id] = result
         ctx.record(result)
-        _notify(observer, "on_finish", result)
+        notify(observer, "on_finish", result)
 
     executor = DaemonExecutor(MAX_PARALLEL_CHECKS, name="check")
     try:
@@ -115,7 +116,7 @@ def run_checklist(
                 if reason is not None:
                     finish(CheckResult.of(spec.id, spec.title, Status.SKIP, reason))
                     continue
-                _notify(observer, "on_start", spec.id, spec.title)
+                notify(observer, "on_start", spec.id, spec.title)
                 running[executor.submit(_run_one, spec, ctx)] = spec
             if not running:
                 continue

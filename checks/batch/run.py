@@ -30,9 +30,11 @@ from checks.report.display import batch_html
 from checks.report.export import REPORT_COLUMNS, SETUP_COLUMN
 from checks.report.markdown import batch_markdown, batch_verdict_line
 from checks.run_state import Dependencies
+from checks.runner import notify, run_checklist
 from checks.safe_text import one_line
 from checks.settings.config import InvalidSettings, ProfileId, RelayConfig
 from checks.settings.loading import ENV_REFERENCES, config_from_values
+from checks.settings.profiles import profile
 from checks.smtp.tls_context import client_context
 from checks.workers import DaemonExecutor
 
@@ -141,8 +143,6 @@ def _port_of(values: Mapping[str, Any]) -> int:
 
 
 def _preset(values: Mapping[str, Any]) -> Any:
-    from checks.settings.profiles import profile
-
     try:
         return profile(ProfileId(str(values.get("profile") or "custom").strip().lower()))
     except (ValueError, KeyError):
@@ -210,7 +210,7 @@ def run_setup(setup: BatchSetup, *, environ: Mapping[str, str], deps: Dependenci
         (deps or Dependencies()).policy.screen(setup.values)
         config = config_from_values(setup.values, environ=environ)
         secrets = secret_values(config, secrets)
-        report = (runner or _run_checklist)(config, only=only, observer=collector, deps=deps)
+        report = (runner or run_checklist)(config, only=only, observer=collector, deps=deps)
         return SetupOutcome(setup.name, SetupState.DONE, report, int((time.monotonic() - started) * 1000))
     except InvalidSettings as exc:  # bad values, or a target the console's policy refuses (before any check)
         if collector.finished:
@@ -218,12 +218,6 @@ def run_setup(setup: BatchSetup, *, environ: Mapping[str, str], deps: Dependenci
         return _invalid_outcome(setup, exc, started, started_at, secrets)
     except Exception as exc:  # noqa: BLE001 - one broken setup never stops the batch
         return _crashed_outcome(setup, exc, collector, config, only, started, started_at, secrets)
-
-
-def _run_checklist(config: RelayConfig, **kwargs: Any) -> RunReport:
-    from checks.runner import run_checklist
-
-    return run_checklist(config, **kwargs)
 
 
 class _SharedTls:
@@ -252,12 +246,6 @@ class _SharedTls:
         return replace(base, ssl_context=context) if base is not None else Dependencies(ssl_context=context)
 
 
-def _notify(observer: Any, event: str, *args: Any) -> None:
-    method = getattr(observer, event, None) if observer is not None else None
-    if method is not None:
-        method(*args)
-
-
 def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, observer: BatchObserver | None = None,
               environ: Mapping[str, str] | None = None, deps: Dependencies | None = None,
               only: Iterable[CheckId | str] | None = None, runner: Runner | None = None,
@@ -275,7 +263,7 @@ def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, observe
     batch_id = uuid.uuid4().hex[:12]
     shared = _SharedTls() if share_tls else None
     names = [s.name for s in setups]
-    _notify(observer, "on_batch_plan", names)
+    notify(observer, "on_batch_plan", names)
 
     outcomes: dict[str, SetupOutcome] = {}
     waiting = list(setups)
@@ -287,7 +275,7 @@ def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, observe
         setup_deps = shared.deps_for(setup, deps) if shared is not None else deps
         future = executor.submit(run_setup, setup, environ=environ, deps=setup_deps, only=only_ids, runner=runner)
         running[future] = setup.name
-        _notify(observer, "on_setup_start", setup.name)
+        notify(observer, "on_setup_start", setup.name)
 
     try:
         while waiting or running:
@@ -298,7 +286,7 @@ def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, observe
                 name = running.pop(future)
                 outcome = future.result()
                 outcomes[name] = outcome
-                _notify(observer, "on_setup_finish", outcome)
+                notify(observer, "on_setup_finish", outcome)
     except KeyboardInterrupt:
         interrupted = True
     finally:

@@ -7,10 +7,14 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from checks.cli.common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_save_options, check_output_path, parse_only
 from checks.cli.history import open_history
+from checks.terminal import is_terminal, wants_colour
+
+if TYPE_CHECKING:
+    from checks.cli.progress import BatchProgress
 
 BATCH_FORMATS = ("table", "csv", "json")
 EXIT_INTERRUPTED = 130
@@ -40,61 +44,6 @@ def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
     batch.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
 
     add_save_options(batch, named=False)
-
-
-class BatchProgress:
-    """Batch observer drawing a one-line progress bar on a terminal stream (redrawn in place)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: IO[str], *, unicode: bool = True, clock: Any = None) -> None:
-        import time
-
-        self.stream = stream
-        self.unicode = unicode
-        self.clock = clock or time.monotonic
-        self.started = self.clock()
-        self.total = self.done = self.problems = self.running = 0
-        self._last_draw = 0.0
-
-    def _write(self, text: str) -> None:
-        try:
-            self.stream.write(text)
-            self.stream.flush()
-        except (OSError, ValueError):
-            pass
-
-    def line(self) -> str:
-        filled = int(self.WIDTH * self.done / self.total) if self.total else 0
-        full, empty = ("█", "░") if self.unicode else ("#", ".")
-        bar = full * filled + empty * (self.WIDTH - filled)
-        return (f"[{bar}] {self.done}/{self.total} setups, {self.problems} with problems, {self.running} running, "
-                f"{self.clock() - self.started:.0f} s")
-
-    def _draw(self, force: bool = False) -> None:
-        now = self.clock()
-        if force or now - self._last_draw >= 0.1:
-            self._last_draw = now
-            self._write("\r\x1b[K" + self.line())
-
-    def on_batch_plan(self, names: list[str]) -> None:
-        self.total = len(names)
-        self._draw(force=True)
-
-    def on_setup_start(self, name: str) -> None:
-        self.running += 1
-        self._draw()
-
-    def on_setup_finish(self, outcome: Any) -> None:
-        from checks.model import Verdict
-
-        self.running = max(0, self.running - 1)
-        self.done += 1
-        self.problems += outcome.verdict is Verdict.PROBLEMS
-        self._draw(force=self.done == self.total)
-
-    def close(self) -> None:
-        self._write("\r\x1b[K")
 
 
 def render_batch_table(batch: Any, *, unicode: bool = True, colour: bool = False) -> str:
@@ -187,11 +136,12 @@ def batch_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> BatchI
 
 def batch_progress(args: argparse.Namespace, stderr: IO[str]) -> BatchProgress | None:
     """The progress bar, when standard error is a terminal and --no-progress was not given."""
-    from checks.report import table as terminal
-
-    if args.no_progress or not terminal.is_terminal(stderr):
+    if args.no_progress or not is_terminal(stderr):
         return None
-    return BatchProgress(stderr, unicode=terminal.supports_unicode(stderr))
+    from checks.cli.progress import BatchProgress  # lazy: CLI start-up imports no engine module
+    from checks.report.table import supports_unicode
+
+    return BatchProgress(stderr, unicode=supports_unicode(stderr))
 
 
 def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
@@ -220,7 +170,7 @@ def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
         text = batch_to_csv(report)
     else:
         text = render_batch_table(report, unicode=terminal.supports_unicode(stdout),
-                                  colour=terminal.wants_colour(stdout, environ) and not args.output)
+                                  colour=wants_colour(stdout, environ) and not args.output)
     text = redact(text, inputs.hidden)  # the engine masked already; this is the last guard
     if args.output:
         from pathlib import Path

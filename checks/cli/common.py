@@ -7,6 +7,8 @@ import getpass
 from pathlib import Path
 from typing import IO, Any
 
+from checks.terminal import is_terminal
+
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -85,14 +87,6 @@ def settings_values(args: argparse.Namespace, *, stdin: IO[str]) -> dict[str, An
         values.pop("password_env", None)
         values["password"] = password
     return values
-
-
-def is_terminal(stream: Any) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty()) if callable(isatty) else False
-    except (ValueError, OSError):
-        return False
 
 
 def parse_only(text: str) -> tuple[Any, ...]:

@@ -30,6 +30,7 @@ from checks.cli.common import (
 )
 from checks.cli.history import add_history_parser, history_for, run_history_command, save_run
 from checks.cli.watch import add_watch_parser, run_watch_command
+from checks.terminal import is_terminal, wants_colour
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "SETTING_OPTIONS", "UsageError", "build_parser", "main",
            "parse_only", "settings_values"]
@@ -170,13 +171,14 @@ def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] 
             stderr.write(f"note: {', '.join(left_out)} do{'es' if len(left_out) == 1 else ''} not apply to this "
                          "setup and will not run\n")
 
+    from checks.cli.progress import ProgressPrinter
     from checks.report import table as terminal
     from checks.report.export import verdict_line, write_report
     from checks.runner import run_checklist
 
     observer = None
-    if terminal.is_terminal(stdout):
-        observer = terminal.ProgressPrinter(stderr, colour=terminal.wants_colour(stderr, environ))
+    if is_terminal(stdout):
+        observer = ProgressPrinter(stderr, colour=wants_colour(stderr, environ))
     try:
         report = run_checklist(config, only=only, observer=observer, deps=deps)
     finally:
@@ -191,9 +193,9 @@ def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] 
             raise UsageError(f"--output: cannot write {args.output}: {exc.strerror or exc}") from None
         stderr.write(f"{args.format} report written to {args.output}: {verdict_line(report)} "
                      f"({len(report.results)} checks, run {report.run_id})\n")
-    elif args.format == "table" and terminal.is_terminal(stdout):
+    elif args.format == "table" and is_terminal(stdout):
         width = _terminal_width()
-        text = terminal.render_table(report, verbose=args.verbose, colour=terminal.wants_colour(stdout, environ),
+        text = terminal.render_table(report, verbose=args.verbose, colour=wants_colour(stdout, environ),
                                      unicode=terminal.supports_unicode(stdout), width=width)
         stdout.write(redact(text, secrets))
     elif args.format == "table":

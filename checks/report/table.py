@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
-from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any
 
-from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
+from checks.model import CheckId, RunReport, Status, Verdict
 from checks.report.markdown import verdict_line
 from checks.safe_text import visible
 
@@ -23,20 +21,6 @@ def safe_text(text: Any) -> str:
     return visible(text).replace("\t", "    ")
 
 
-def is_terminal(stream: Any) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty()) if callable(isatty) else False
-    except (ValueError, OSError):  # closed stream
-        return False
-
-
-def wants_colour(stream: Any, environ: Mapping[str, str] | None = None) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set or TERM is dumb."""
-    environ = os.environ if environ is None else environ
-    return is_terminal(stream) and "NO_COLOR" not in environ and environ.get("TERM") != "dumb"
-
-
 def supports_unicode(stream: Any) -> bool:
     encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
@@ -46,84 +30,18 @@ def supports_unicode(stream: Any) -> bool:
         return False
 
 
-def _paint(text: str, code: str, colour: bool) -> str:
+def paint(text: str, code: str, colour: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if colour else text
 
 
 def status_mark(status: Status, *, unicode: bool = True, colour: bool = False) -> str:
     """'✓ pass', '✗ fail', ... padded so columns line up."""
     icon = (UNICODE_ICONS if unicode else ASCII_ICONS)[status]
-    return _paint(f"{icon} {status.value:<5}", COLOURS[status], colour)
+    return paint(f"{icon} {status.value:<5}", COLOURS[status], colour)
 
 
 def duration_text(duration_ms: int) -> str:
     return f"{duration_ms} ms" if duration_ms < 1000 else f"{duration_ms / 1000:.1f} s"
-
-
-def progress_line(result: CheckResult, *, unicode: bool = True, colour: bool = False) -> str:
-    """'  ✓ dns.host  Relay host name resolves  (12 ms)'."""
-    icon = _paint((UNICODE_ICONS if unicode else ASCII_ICONS)[result.status], COLOURS[result.status], colour)
-    timing = f"  ({duration_text(result.duration_ms)})" if result.status is not Status.SKIP else ""
-    line = f"  {icon} {result.check_id.value:<{CHECK_ID_WIDTH}}  {safe_text(result.title)}{timing}"
-    if result.status != Status.PASS:
-        line += f"\n      {safe_text(result.summary).splitlines()[0] if result.summary else ''}".rstrip()
-    return line
-
-
-class ProgressPrinter:
-    """A runner observer that writes progress to a stream; on a terminal the 'running' line is redrawn in place."""
-
-    def __init__(self, stream: IO[str], *, live: bool | None = None, colour: bool = False,
-                 unicode: bool | None = None) -> None:
-        self.stream = stream
-        self.live = is_terminal(stream) if live is None else live
-        self.colour = colour
-        self.unicode = supports_unicode(stream) if unicode is None else unicode
-        self.running: dict[CheckId, str] = {}
-        self._status_shown = False
-
-    def _write(self, text: str) -> None:
-        try:
-            self.stream.write(text)
-            self.stream.flush()
-        except (OSError, ValueError):  # a closed pipe must not stop the run
-            pass
-
-    def _clear_status(self) -> None:
-        if self._status_shown:
-            self._write("\r\x1b[K")
-            self._status_shown = False
-
-    def _draw_status(self) -> None:
-        if self.live and self.running:
-            names = ", ".join(c.value for c in self.running)
-            mark = RUNNING if self.unicode else "..."
-            self._write(f"  {mark} running: {names}")
-            self._status_shown = True
-
-    def on_plan(self, checks: list[tuple[CheckId, str]]) -> None:
-        count = len(checks)
-        self._write(f"Running {count} check{'s' if count != 1 else ''}...\n")
-
-    def on_start(self, check_id: CheckId, title: str) -> None:
-        self.running[check_id] = title
-        if self.live:
-            self._clear_status()
-            self._draw_status()
-        else:
-            mark = RUNNING if self.unicode else "..."
-            self._write(f"  {mark} {check_id.value:<{CHECK_ID_WIDTH}}  {safe_text(title)}\n")
-
-    def on_finish(self, result: CheckResult) -> None:
-        self.running.pop(result.check_id, None)
-        self._clear_status()
-        self._write(progress_line(result, unicode=self.unicode, colour=self.colour) + "\n")
-        self._draw_status()
-
-    def close(self) -> None:
-        """Remove the transient 'running' line (call when the run is over, also after an error)."""
-        self.running.clear()
-        self._clear_status()
 
 
 def _indent(text: str, prefix: str, width: int | None) -> list[str]:
@@ -175,5 +93,5 @@ def render_table(report: RunReport, *, verbose: bool = False, colour: bool = Fal
                 out.extend(_indent(line, "      ", None))
     verdict = verdict_line(report)
     code = {Verdict.READY: "32", Verdict.INCOMPLETE: "33"}.get(report.verdict, "31")
-    out += ["", _paint(verdict, code, colour)]
+    out += ["", paint(verdict, code, colour)]
     return "\n".join(out) + "\n"
