@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter
 from typing import Any
@@ -19,9 +17,8 @@ from checks.batch.run import (
 )
 from checks.model import CheckId, RunReport, Status, Verdict
 from checks.report.export import (
-    CSV_LINE_END,
     SUMMARY_CHECK_ID,
-    neutralise,
+    csv_text,
     result_dict,
     rows,
     run_summary,
@@ -92,23 +89,12 @@ def batch_rows(batch: BatchReport, *, include_summary: bool = True) -> list[dict
 
 def batch_to_csv(batch: BatchReport, *, include_summary: bool = True, bom: bool = False) -> str:
     """The batch CSV: the report's columns with a leading `setup` column; formula-like cells neutralised."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator=CSV_LINE_END)
-    writer.writerow(BATCH_COLUMNS)
-    for row in batch_rows(batch, include_summary=include_summary):
-        writer.writerow([row[c] if c in ("port", "duration_ms") else neutralise(str(row[c])) for c in BATCH_COLUMNS])
-    text = buffer.getvalue()
-    return ("\ufeff" + text) if bom else text
+    return csv_text(BATCH_COLUMNS, batch_rows(batch, include_summary=include_summary), bom=bom)
 
 
 def summary_to_csv(batch: BatchReport) -> str:
     """The summary table (SUMMARY_COLUMNS) as CSV, one row per setup."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator=CSV_LINE_END)
-    writer.writerow(SUMMARY_COLUMNS)
-    for row in summary_rows(batch):
-        writer.writerow([row[c] if isinstance(row[c], int) else neutralise(str(row[c])) for c in SUMMARY_COLUMNS])
-    return buffer.getvalue()
+    return csv_text(SUMMARY_COLUMNS, summary_rows(batch))
 
 
 def batch_to_json(batch: BatchReport) -> str:

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +27,6 @@ REPORT_COLUMNS = (
     "run_id", "started_at", "profile", "host", "port", "sender", "check_id", "title", "status", "summary",
     "details", "remediation", "guide_section", "duration_ms",
 )
-NUMERIC_COLUMNS = ("port", "duration_ms")
 SETUP_COLUMN = "setup"  # a batch report's first column: the setup each row belongs to
 SUMMARY_CHECK_ID = "summary"  # a batch CSV's per-setup summary row (not a check)
 FORMATS = ("table", "json", "csv", "markdown")
@@ -84,14 +84,25 @@ def restore(cell: str) -> str:
     return cell
 
 
+def csv_text(columns: Sequence[str], records: Iterable[Mapping[str, Any]], *, bom: bool = False) -> str:
+    """The one CSV writer of the report contract: a header row, RFC 4180 quoting, CRLF; whole numbers as they are,
+    every other cell as text with formula-like cells neutralised."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator=CSV_LINE_END)
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([_csv_cell(record[column]) for column in columns])
+    text = buffer.getvalue()
+    return ("\ufeff" + text) if bom else text
+
+
+def _csv_cell(value: Any) -> Any:
+    return value if isinstance(value, int) and not isinstance(value, bool) else neutralise(str(value))
+
+
 def to_csv(report: RunReport, *, bom: bool = False) -> str:
     """The CSV report (REPORT_COLUMNS, header, RFC 4180 quoting, CRLF, formula cells neutralised)."""
-    frame = to_dataframe(report)
-    for column in REPORT_COLUMNS:
-        if column not in NUMERIC_COLUMNS:
-            frame[column] = frame[column].astype(str).map(neutralise)
-    text = frame.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator=CSV_LINE_END)
-    return ("\ufeff" + text) if bom else text
+    return csv_text(REPORT_COLUMNS, rows(report), bom=bom)
 
 
 def run_summary(report: RunReport) -> dict[str, Any]:
