@@ -8,9 +8,11 @@ from typing import Any
 from checks.audit.graph_reads import audit_scopes
 from checks.audit.run import AuditRefused, audit_refusal, run_audit
 from checks.model import RunReport
+from checks.oauth import flows as oauth_flows
 from checks.oauth.endpoints import endpoints_for
 from checks.run_state import Dependencies
 from checks.settings.config import InvalidSettings
+from checks.settings.loading import config_from_values
 from checks.settings.secret import Secret
 from console.oauth_store import FlowStore
 from console.signin import Outcome, SignInRequest, begin_sign_in, oauth_config, redeem, redirect_uri
@@ -83,6 +85,28 @@ def audit_now(state: MutableMapping[str, Any], *, http_session: Any = None) -> R
         return Outcome.refused(str(exc))
     state[REPORT_KEY] = report
     return report
+
+
+def practice_scenarios() -> tuple[Any, ...]:
+    from lab.practice import AUDIT_SCENARIOS
+
+    return AUDIT_SCENARIOS
+
+
+def practice_report(practice_id: str, *, lab: Any = None) -> RunReport:
+    """Audit a lab tenant: the lab's administrator signs in with a device code (approved by the lab), through MSAL
+    over HTTPS like a real sign-in, and the lab's PowerShell output is pasted."""
+    from lab.entra_data import LAB_APP_CALLBACK
+    from lab.practice import LAB_ADMIN, practice_lab
+
+    lab = lab or practice_lab()
+    tenant = lab.audit_tenant(practice_id)
+    config = config_from_values(lab.audit_values(practice_id), environ={})
+    pending = oauth_flows.start_device_flow(config, scopes=audit_scopes(endpoints_for(config)))
+    tenant.approve_device_sign_in(pending.user_code, LAB_ADMIN)
+    signed_in = oauth_flows.finish_device_flow(config, pending, wait_seconds=15)
+    return run_audit(config, signed_in.access_token, app_callback=LAB_APP_CALLBACK,
+                     powershell_output=tenant.powershell_output(), environ={})  # a lab tenant: no hosting policy
 
 
 def forget(state: MutableMapping[str, Any]) -> None:

@@ -187,6 +187,18 @@ class RunningEntra:
             account = mailboxes[0]
         return SMTP_AUTH_OFF if account.smtp_auth_disabled else None
 
+    def approve_device_sign_in(self, user_code: str, account: str) -> None:
+        """What the user does in the browser for a device-code sign-in: enter the code and sign in as `account`."""
+        device_login(self._state, {"user_code": user_code, "login_hint": account})
+
+    def powershell_output(self) -> str:
+        """What the audit's read-only Exchange Online script prints for this tenant's sender (Format-List)."""
+        sender = self.directory.tenants[0].users_with_address(self.sender)
+        disabled = "True" if sender and sender[0].smtp_auth_disabled else ""
+        return ("== Get-TransportConfig\n\nSmtpClientAuthenticationDisabled : False\n\n== Get-CASMailbox\n\n"
+                f"PrimarySmtpAddress               : {self.sender}\nSmtpClientAuthenticationDisabled : {disabled}\n\n"
+                "== Get-AuthenticationPolicy\n\nName               : Block Basic Auth\nAllowBasicAuthSmtp : False\n")
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()

@@ -108,6 +108,43 @@ SCENARIOS: tuple[PracticeScenario, ...] = (
 BY_ID = {s.id: s for s in SCENARIOS}
 
 
+@dataclass(frozen=True)
+class AuditPractice:
+    """A lab tenant for the admin audit, with the one mistake it shows (`breaks`: the audit check that says so)."""
+
+    id: str
+    title: str
+    description: str
+    entra: EntraScenario
+    breaks: str  # "" when every audit check should pass
+
+
+AUDIT_SCENARIOS: tuple[AuditPractice, ...] = (
+    AuditPractice("audit-working", "A tenant set up as the guide says",
+                  "Single tenant, Web redirect URI, five permissions with admin consent, SMTP AUTH on.",
+                  EntraScenario.WORKING, ""),
+    AuditPractice("audit-multi-tenant", "Registered for any organisation",
+                  "Supported account types: multitenant.", EntraScenario.MULTI_TENANT, "audit.app_audience"),
+    AuditPractice("audit-wrong-redirect", "The portal's callback is misspelt",
+                  "The Web platform lists .../oauth/calback.", EntraScenario.WRONG_REDIRECT, "audit.app_redirect"),
+    AuditPractice("audit-consent-missing", "Admin consent missing for one permission",
+                  "Mail.ReadWrite was added after 'Grant admin consent'.", EntraScenario.CONSENT_MISSING_ONE_SCOPE,
+                  "audit.consent"),
+    AuditPractice("audit-two-secrets", "Two secrets, one expired",
+                  "The portal uses the new secret; the old, expired one is still there.",
+                  EntraScenario.TWO_SECRETS_ONE_EXPIRED, "audit.secret"),
+    AuditPractice("audit-ca-blocks", "A Conditional Access policy blocks Exchange Online",
+                  "All users except the administrator.", EntraScenario.CA_POLICY_BLOCKS, "audit.conditional_access"),
+    AuditPractice("audit-shared-mailbox", "The sender is a shared mailbox",
+                  "info@ has no licence and cannot sign in.", EntraScenario.SENDER_IS_SHARED, "audit.sender_account"),
+    AuditPractice("audit-smtp-auth-off", "SMTP AUTH disabled for the mailbox",
+                  "Get-CASMailbox shows SmtpClientAuthenticationDisabled True.", EntraScenario.SMTP_AUTH_DISABLED,
+                  "audit.smtp_auth"),
+)
+AUDIT_BY_ID = {s.id: s for s in AUDIT_SCENARIOS}
+LAB_ADMIN = "admin@contoso.example"
+
+
 def lab_redirect_uris(environ: dict[str, str] | None = None) -> tuple[str, ...]:
     """Redirect URIs of the lab's app registration: the emulator's defaults, the console's Sign in page, $RELAY_LAB_REDIRECT_URIS."""
     extra = (os.environ if environ is None else environ).get(REDIRECT_URIS_ENV, "").replace(",", " ").split()
@@ -162,6 +199,23 @@ class PracticeLab:
                     "graph_url": entra.graph_url}
         username, password = LAB_ACCOUNTS[scenario.personality]
         return {**common, "username": username, "sender": username, "password": password}
+
+    def audit_tenant(self, practice_id: str) -> RunningEntra:
+        """The lab tenant of an audit practice (started on first use, kept for the process)."""
+        with self._lock:
+            if practice_id not in self._entra:
+                entra = start_entra(AUDIT_BY_ID[practice_id].entra, pki=self.pki, redirect_uris=lab_redirect_uris())
+                self._servers.append(entra)
+                self._entra[practice_id] = entra
+            return self._entra[practice_id]
+
+    def audit_values(self, practice_id: str) -> dict[str, Any]:
+        """Settings of the audited setup for checks.settings.loading.config_from_values."""
+        entra = self.audit_tenant(practice_id)
+        return {"profile": "m365-oauth2", "tenant_id": entra.tenant_id, "client_id": entra.client_id,
+                "client_secret": entra.client_secret, "secret_expires": entra.secret_expires.isoformat(),
+                "sender": entra.sender, "login_url": entra.base_url, "graph_url": entra.graph_url,
+                "ca_file": str(self.pki.ca_file), "timeout": PRACTICE_TIMEOUT, "deadline": 30}
 
     def stop(self) -> None:
         with self._lock:

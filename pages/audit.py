@@ -15,9 +15,21 @@ st.title("Audit a tenant")
 st.caption("For administrators, before go-live: read the whole Microsoft 365 OAuth2 configuration in one pass "
            "instead of waiting for the first error. The sign-in only reads; its token stays in this session.")
 
+with st.expander("Practice first: audit a lab tenant (nothing leaves this machine)", icon=":material/science:"):
+    practices = {item.id: item for item in audit.practice_scenarios()}
+    picked = practices[st.radio("Lab tenant", list(practices), format_func=lambda pid: practices[pid].title,
+                                key="audit.practice")]
+    st.caption(markdown(picked.description))
+    if st.button("Audit this lab tenant", icon=":material/play_arrow:", key="audit.practice_run"):
+        with st.spinner("Signing the lab's administrator in and reading the lab tenant…"):
+            st.session_state[audit.REPORT_KEY] = audit.practice_report(picked.id)
+
 blocked = audit.refusal()
 if blocked is not None:
     st.error(markdown(blocked), icon=":material/block:")
+    report = st.session_state.get(audit.REPORT_KEY)
+    if report is not None:
+        render_report(report, key="audit")
     st.stop()
 
 keep_form(st.session_state, default_profile="m365-oauth2")

@@ -33,6 +33,7 @@ from console.oauth_store import FlowStore
 from console.state import load_form
 from lab.entra import EntraScenario, RunningEntra
 from lab.entra_data import LAB_APP_CALLBACK
+from lab.practice import AUDIT_SCENARIOS, PracticeLab
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "admin@contoso.example"
@@ -294,7 +295,7 @@ def test_audit_page_refuses_on_a_hosted_console(monkeypatch):
     at.switch_page("pages/audit.py").run()
     assert not at.exception
     assert ENV_ALLOW_AUDIT in "".join(plain(e.value) for e in at.error)
-    assert not at.button
+    assert [b.key for b in at.button] == ["audit.practice_run"]  # the lab practice only
 
 
 def test_audit_page_shows_the_script_and_why_each_permission_is_asked():
@@ -304,3 +305,24 @@ def test_audit_page_shows_the_script_and_why_each_permission_is_asked():
     assert any("Get-CASMailbox" in c.value for c in at.code)
     assert any(c.value.endswith("/audit") for c in at.code)
     assert "Policy.Read.All" in "".join(m.value for m in at.markdown)
+
+
+# ------------------------------------------------------------------------------------------------ practice
+
+
+@pytest.fixture(scope="module")
+def practice():
+    lab = PracticeLab()
+    yield lab
+    lab.stop()
+
+
+@pytest.mark.parametrize("item", AUDIT_SCENARIOS, ids=lambda s: s.id)
+def test_each_audit_practice_shows_the_mistake_it_promises(practice, item):
+    # When the practice audit runs (the lab's admin signs in through MSAL over HTTPS)
+    report = console_audit.practice_report(item.id, lab=practice)
+    flagged = [r.check_id.value for r in report.results if r.status in (Status.FAIL, Status.WARN, Status.ERROR)]
+    # Then only the promised check is flagged (the working tenant passes every check)
+    assert flagged == ([item.breaks] if item.breaks else []), [(r.check_id.value, r.summary) for r in report.results
+                                                               if r.status is not Status.PASS]
+    assert item.breaks or report.verdict is Verdict.READY

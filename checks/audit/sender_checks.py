@@ -69,6 +69,9 @@ def check_license(snapshot: TenantSnapshot, request: AuditInput) -> Finding:
     facts = {"services": plans}
     if _has_exchange(user):
         return Finding(Status.PASS, f"{name} holds an Exchange Online service plan.", facts=facts)
+    if is_shared(snapshot, user):
+        return Finding(Status.SKIP, f"{name} is a shared mailbox, which needs no licence but cannot send through "
+                       "OAuth2 either (see audit.sender_account).", facts=facts)
     return Finding(Status.FAIL, f"{name} holds no Exchange Online service plan (no licensed mailbox).",
                    details=f"Enabled services: {', '.join(plans) or 'none'}.",
                    remediation="Microsoft 365 admin center > Users > the user > Licenses and apps > assign a licence "
