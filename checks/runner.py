@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from checks import __version__
 from checks.model import CheckId, CheckResult, Finding, RunReport, Status
-from checks.redact import redact, secret_values
+from checks.redact import guard, redact, secret_values
 from checks.registry import SPECS, CheckSpec, plan
 from checks.run_state import CheckContext, Deadline, Dependencies
 from checks.safe_text import visible
@@ -49,7 +49,7 @@ def stamp(check_id: CheckId, title: str, finding: Finding, duration_ms: int, sec
     """The report row for `finding`, with every secret of the run masked out of its texts and commands."""
 
     def clean(text: str) -> str:
-        return visible(redact(text, secrets))  # outside text (DNS, certificates, replies) reaches outputs inert
+        return visible(guard(text, secrets))  # outside text (DNS, certificates, replies) reaches outputs inert
 
     cleaned = replace(
         finding, summary=clean(finding.summary), details=clean(finding.details),
@@ -65,7 +65,8 @@ def _run_one(spec: CheckSpec, ctx: CheckContext) -> tuple[Finding, int]:
         finding = spec.function(ctx)
     except Exception as exc:  # noqa: BLE001 - a broken check is reported as `error`, never raised
         log.debug("check %s broke", spec.id.value, exc_info=False)
-        finding = Finding(Status.ERROR, f"The check itself broke: {type(exc).__name__}: {exc}",
+        message = redact(str(exc), secret_values(ctx.config, ctx.run_secrets()))  # an exception may echo input
+        finding = Finding(Status.ERROR, f"The check itself broke: {type(exc).__name__}: {message}",
                           details="This is a fault in the console, not in your setup. Please report it.")
     return finding, int((ctx.deps.clock() - started) * 1000)
 

@@ -57,6 +57,7 @@ class HostileKind(StrEnum):
     EHLO_FLOOD = "ehlo-flood"  # an EHLO reply of thousands of lines
     CONTROL_CHARACTERS = "control-characters"  # a greeting of escapes, control characters and formulas
     AUTH_ECHO = "auth-echo"  # echoes the AUTH payload (and the password it decodes) in its 535 reply
+    AUTH_ECHO_TRANSFORMED = "auth-echo-transformed"  # echoes the password reversed, hex, split, re-encoded
     AUTH_CHALLENGE_LOOP = "auth-challenge-loop"  # answers every AUTH line with another 334 of garbage
     TLS_STALL = "tls-stall"  # implicit TLS that starts a handshake record and never finishes it
 
@@ -368,6 +369,41 @@ def _auth_echo(context: ssl.SSLContext) -> Handler:
     return handle
 
 
+def transformed_echoes(payload: bytes) -> list[bytes]:
+    """What a server can make of an AUTH PLAIN payload: the password reversed, in hex, split in two, and the
+    payload re-encoded at each byte offset inside a longer base64 text."""
+    import base64
+
+    decoded = base64.b64decode(payload)
+    secret = decoded.split(b"\x00")[-1]
+    half = len(secret) // 2
+    return [secret[::-1], secret.hex().encode(), secret.hex().upper().encode(), secret[:half] + b" / " + secret[half:],
+            *(base64.b64encode(b"#" * offset + decoded + b"#") for offset in (1, 2, 3)),
+            base64.urlsafe_b64encode(b"pad" + secret)]
+
+
+def _auth_echo_transformed(context: ssl.SSLContext) -> Handler:
+    def upgrade(c: _Conn) -> bool:
+        c.send(b"220 2.0.0 Ready to start TLS\r\n")
+        c.start_tls(context)
+        return True
+
+    def echo(c: _Conn, line: bytes) -> None:
+        words = line.split(b" ")
+        payload = words[2] if len(words) > 2 else b""
+        while not payload:
+            c.send(b"334 \r\n")
+            payload = c.line()
+        echoes = transformed_echoes(payload)
+        c.send(b"".join(b"535-5.7.8 You sent " + e + b"\r\n" for e in echoes) + b"535 5.7.8 Authentication failed\r\n")
+
+    def handle(conn: _Conn) -> None:
+        _greet(conn)
+        _dialogue(conn, on_starttls=upgrade, on_auth=echo)
+
+    return handle
+
+
 def _auth_challenge_loop(context: ssl.SSLContext) -> Handler:
     def upgrade(c: _Conn) -> bool:
         c.send(b"220 2.0.0 Ready to start TLS\r\n")
@@ -414,6 +450,7 @@ def start_hostile(kind: HostileKind | str, *, pki: LabPKI, host: str = "127.0.0.
         HostileKind.EHLO_FLOOD: _ehlo_flood,
         HostileKind.CONTROL_CHARACTERS: _control_characters,
         HostileKind.AUTH_ECHO: _auth_echo(context),
+        HostileKind.AUTH_ECHO_TRANSFORMED: _auth_echo_transformed(context),
         HostileKind.AUTH_CHALLENGE_LOOP: _auth_challenge_loop(context),
         HostileKind.TLS_STALL: _tls_stall,
     }

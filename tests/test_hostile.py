@@ -6,6 +6,7 @@ The scenarios run the real checklist against real servers on 127.0.0.1 (lab/host
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -48,6 +49,7 @@ EXPECTED = {
     HostileKind.EHLO_FLOOD: (CheckId.SMTP_GREETING, "a reply ran over 500 lines"),
     HostileKind.CONTROL_CHARACTERS: (CheckId.TLS, "STARTTLS is not offered"),
     HostileKind.AUTH_ECHO: (CheckId.AUTH_CREDENTIALS, "Sign-in as relay@lab.test refused"),
+    HostileKind.AUTH_ECHO_TRANSFORMED: (CheckId.AUTH_CREDENTIALS, "Sign-in as relay@lab.test refused"),
     HostileKind.AUTH_CHALLENGE_LOOP: (CheckId.AUTH_CREDENTIALS, "more than 5 challenges"),
     HostileKind.TLS_STALL: (CheckId.TLS, "No TLS handshake within 2 s"),
 }
@@ -191,6 +193,45 @@ def test_a_server_echoing_the_auth_payload_never_shows_the_password(hostile, lab
     assert "relay@lab.test" in credentials.summary  # the user name is not a secret and stays readable
     assert "C: AUTH PLAIN <hidden: credentials>" in credentials.transcript
     assert any("********" in line for line in credentials.transcript if line.startswith("S: 535"))
+
+
+def leaks(secret: str, text: str) -> list[str]:
+    """Every revealing form of `secret` found in `text` (exact, reversed, hex, any 8 characters in a row)."""
+    forms = {secret, secret[::-1], secret.encode().hex(), secret.encode().hex().upper()}
+    forms |= {secret[i:i + 8] for i in range(len(secret) - 7)}
+    forms |= {f for offset in (1, 2, 3) for f in [base64.b64encode(b"#" * offset + secret.encode()).decode()[4:-4]]}
+    return sorted(f for f in forms if f and f in text)
+
+
+def test_a_server_echoing_the_password_transformed_never_shows_it(hostile, lab_settings, caplog):
+    # Given a server that answers AUTH with the password reversed, in hex, split in two and re-encoded at
+    # every offset of a longer base64 text
+    caplog.set_level(logging.DEBUG)
+    server = hostile(HostileKind.AUTH_ECHO_TRANSFORMED)
+    config = config_from_values(lab_settings(server, password=CANARY, timeout=TIMEOUT, deadline=DEADLINE))
+    # When the checklist runs
+    report = run_checklist(config)
+    echoed = [line for line in report.result(CheckId.AUTH_CREDENTIALS).transcript if "You sent" in line]
+    # Then every echo was masked, and no output or log holds any form of the password
+    assert len(echoed) == 8 and all("********" in line for line in echoed)
+    text = every_output(report) + caplog.text
+    SURVIVED["canary leaks"] = f"{len(leaks(CANARY, text))} of the password's forms found in every output"
+    assert leaks(CANARY, text) == []
+
+
+def test_a_short_password_is_masked_in_echoes_but_not_in_our_own_words(hostile, lab_settings):
+    # Given the password "relay", which our own EHLO name (relay-console.invalid) contains, and an echoing server
+    server = hostile(HostileKind.AUTH_ECHO_TRANSFORMED)
+    config = config_from_values(lab_settings(server, password="relay", timeout=TIMEOUT, deadline=DEADLINE))
+    # When the checklist runs
+    report = run_checklist(config)
+    credentials = report.result(CheckId.AUTH_CREDENTIALS)
+    everything = "\n".join(line for r in report.results for line in r.transcript)
+    # Then our EHLO line reads as we sent it, while the server's echoes of the password are masked
+    assert "C: ehlo relay-console.invalid" in everything
+    echoed = [line for line in credentials.transcript if "You sent" in line]
+    assert echoed and all("relay" not in line.lower().replace("relay-console", "") for line in echoed)
+    assert "yaler" not in everything and "72656c6179" not in everything
 
 
 # ------------------------------------------------------------------------------------------- deadline

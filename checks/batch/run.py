@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from checks import __version__
 from checks.batch.file import BatchSetup
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
-from checks.redact import redact, secret_values
+from checks.redact import guard, redact, secret_values
 from checks.registry import SPECS, plan
 from checks.report.display import batch_html
 from checks.report.export import REPORT_COLUMNS, SETUP_COLUMN
@@ -168,8 +168,8 @@ def _invalid_outcome(setup: BatchSetup, exc: InvalidSettings, started: float, st
     fields = ", ".join(dict.fromkeys(e.field for e in exc.errors))
     result = CheckResult.of(
         CheckId.SETTINGS, SPECS[CheckId.SETTINGS].title, Status.FAIL,
-        redact(f"Invalid settings ({fields}): {exc}", secrets),
-        details=redact("\n".join(str(e) for e in exc.errors), secrets),
+        guard(f"Invalid settings ({fields}): {exc}", secrets),
+        details=guard("\n".join(str(e) for e in exc.errors), secrets),
         remediation=f"Correct {fields} in {setup.where} of the batch file; the other checks did not run.")
     report = _synthetic_report(setup, (result,), config=None, started_at=started_at, run_id=uuid.uuid4().hex[:12])
     return SetupOutcome(setup.name, SetupState.INVALID, report, int((time.monotonic() - started) * 1000))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -72,14 +72,6 @@ def render_batch_table(batch: Any, *, unicode: bool = True, colour: bool = False
     return "\n".join(lines) + "\n"
 
 
-def _with_base64(values: Sequence[str]) -> list[str]:
-    import base64
-
-    found = {v for v in values if len(v) >= 4}
-    found |= {e for e in (base64.b64encode(v.encode()).decode().rstrip("=") for v in found) if len(e) >= 6}
-    return sorted(found, key=len, reverse=True)
-
-
 def _run_or_save(inputs: BatchInputs, store: Any, **options: Any) -> Any:
     """run_batch, or (with --save) the same batch with each finished setup saved in the history."""
     from checks.batch.run import run_batch
@@ -128,10 +120,10 @@ def batch_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> BatchI
     except BatchFileError as exc:
         raise UsageError(str(exc)) from None
     lookup = secrets_environ(secrets, environ)
-    hidden = tuple(v for v in secrets.values() if len(v) >= 4) + tuple(
+    hidden = tuple(v for v in secrets.values() if v) + tuple(
         lookup[str(s.values[ref]).strip()] for s in setups for ref in ENV_REFERENCES
         if isinstance(s.values.get(ref), str) and str(s.values[ref]).strip() in lookup)
-    return BatchInputs(setups, lookup, _with_base64(hidden), jobs)
+    return BatchInputs(setups, lookup, sorted(set(hidden)), jobs)
 
 
 def batch_progress(args: argparse.Namespace, stderr: IO[str]) -> BatchProgress | None:
@@ -147,7 +139,7 @@ def batch_progress(args: argparse.Namespace, stderr: IO[str]) -> BatchProgress |
 def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
            deps: Any) -> int:
     from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line
-    from checks.redact import redact
+    from checks.redact import guard
 
     only = parse_only(args.only) if args.only is not None else None
     if args.output:
@@ -171,7 +163,7 @@ def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
     else:
         text = render_batch_table(report, unicode=terminal.supports_unicode(stdout),
                                   colour=wants_colour(stdout, environ) and not args.output)
-    text = redact(text, inputs.hidden)  # the engine masked already; this is the last guard
+    text = guard(text, inputs.hidden)  # the engine masked already; this is the last guard
     if args.output:
         from pathlib import Path
 

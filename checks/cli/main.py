@@ -151,14 +151,14 @@ def _run(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stderr: I
     except InvalidSettings as exc:  # a hosted console's target policy refused the settings
         return invalid_settings(exc, stderr)
     except Exception as exc:  # noqa: BLE001 - the boundary: one line, secrets masked, no traceback
-        message = redact(str(exc).splitlines()[0] if str(exc) else "unexpected", secrets)
+        message = redact(str(exc).splitlines()[0] if str(exc) else "unexpected", secrets)  # outside text
         stderr.write(f"error: the run stopped unexpectedly: {type(exc).__name__}: {message}\n")
         return EXIT_PROBLEMS
 
 
 def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] | None, stdout: IO[str],
                 stderr: IO[str], environ: Mapping[str, str], deps: Any, store: Any = None) -> int:
-    from checks.redact import redact, secret_values
+    from checks.redact import guard, secret_values
     from checks.registry import plan
 
     if only is not None:
@@ -197,14 +197,14 @@ def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] 
         width = _terminal_width()
         text = terminal.render_table(report, verbose=args.verbose, colour=wants_colour(stdout, environ),
                                      unicode=terminal.supports_unicode(stdout), width=width)
-        stdout.write(redact(text, secrets))
+        stdout.write(guard(text, secrets))
     elif args.format == "table":
         text = terminal.render_table(report, verbose=args.verbose, unicode=terminal.supports_unicode(stdout))
-        stdout.write(redact(text, secrets))
+        stdout.write(guard(text, secrets))
     else:
         from checks.report.export import render
 
-        stdout.write(redact(render(report, args.format), secrets))
+        stdout.write(guard(render(report, args.format), secrets))
     stdout.flush()
     status = EXIT_PROBLEMS if report.problems else EXIT_OK
     if store is not None:

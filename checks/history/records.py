@@ -86,9 +86,9 @@ def row_of(report: RunReport, *, setup: str | None = None, label: str = "", user
     horizons = horizons_of(report, previous=previous.horizons if previous else None)
     text = to_json(report, compact=True)
     if hide:
-        from checks.redact import redact
+        from checks.redact import guard
 
-        text = redact(text, tuple(hide))
+        text = guard(text, tuple(hide))
     return {
         "run_id": report.run_id, "setup": setup_name(report, setup), "label": (label or "").strip()[:NAME_LENGTH],
         "host": report.host[:255], "port": int(report.port), "profile": report.profile[:32],
