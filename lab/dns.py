@@ -169,8 +169,10 @@ class _Zone:
 class _Server:
     """The sockets, the zone and the threads behind one RunningDns."""
 
-    def __init__(self, zone: _Zone, silent: frozenset[str], delay: float, host: str, port: int = 0) -> None:
+    def __init__(self, zone: _Zone, silent: frozenset[str], delay: float, host: str, port: int = 0,
+                 lose_first: frozenset[str] = frozenset()) -> None:
         self.zone, self.silent, self.delay, self.host = zone, silent, delay, host
+        self.lose_first, self.lost, self.lost_lock = lose_first, set(), threading.Lock()
         self.stopping = threading.Event()
         family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
         self.udp, self.tcp = self._bind_pair(family, host, port)
@@ -257,6 +259,8 @@ class _Server:
             return None
         if len(query.question) == 1 and _key(query.question[0].name) in self.silent:
             return None
+        if not tcp and len(query.question) == 1 and self._lose(query.question[0]):
+            return None
         if self.delay > 0 and self.stopping.wait(self.delay):
             return None
         response = dns.message.make_response(query, recursion_available=True)
@@ -277,6 +281,15 @@ class _Server:
             response.answer.clear()
             response.flags |= dns.flags.TC  # the client retries over TCP, as with a real server
             return response.to_wire(max_size=limit)
+
+    def _lose(self, question: dns.rrset.RRset) -> bool:
+        """True the first time a `lose_first` name is asked for a type: that UDP query is lost on the way."""
+        key = (_key(question.name), question.rdtype)
+        with self.lost_lock:
+            if key[0] not in self.lose_first or key in self.lost:
+                return False
+            self.lost.add(key)
+            return True
 
     def stop(self) -> None:
         self.stopping.set()
@@ -327,7 +340,12 @@ def start_dns(
     delay: float = 0.0,
     host: str = "127.0.0.1",
     port: int = 0,
+    lose_first: Iterable[str] = (),
 ) -> RunningDns:
-    """Start a DNS server on `host` (UDP + TCP, one free port, or `port`) answering from `records`."""
-    server = _Server(_Zone(records), frozenset(_key(n) for n in silent_names), float(delay), host, port)
+    """Start a DNS server on `host` (UDP + TCP, one free port, or `port`) answering from `records`.
+
+    The first UDP query of each type for a `lose_first` name goes unanswered, as if the packet was lost.
+    """
+    server = _Server(_Zone(records), frozenset(_key(n) for n in silent_names), float(delay), host, port,
+                     frozenset(_key(n) for n in lose_first))
     return RunningDns(host, server.port, server)

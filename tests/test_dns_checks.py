@@ -157,6 +157,20 @@ def test_given_a_silent_nameserver_when_checking_the_host_then_fail_within_the_t
     assert "port 53" in finding.remediation
 
 
+def test_given_a_lost_udp_packet_when_checking_the_host_then_the_query_is_asked_again_within_the_step(dns_factory):
+    # Given a nameserver whose first answer for the relay host is lost on the way, and a 6 s step timeout
+    lossy = dns_factory(lose_first=["smtp.lab.test"])
+    config = make_config(lossy.nameserver, host="smtp.lab.test", timeout=6)
+    # When dns.host runs
+    started = time.monotonic()
+    finding = run(check_host, config)
+    elapsed = time.monotonic() - started
+    # Then the query is asked again after one try's share of the step, and the host resolves
+    assert finding.status is Status.PASS, finding.summary
+    assert "127.0.0.1" in finding.facts.addresses
+    assert elapsed < 6 * 2 / 3
+
+
 def test_given_a_slow_nameserver_within_the_timeout_when_checking_then_it_still_passes(dns_factory):
     slow = dns_factory(delay=0.3)
 

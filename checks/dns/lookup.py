@@ -15,6 +15,7 @@ import dns.rdatatype
 import dns.resolver
 
 from checks.settings.config import RelayConfig
+from checks.settings.limits import DNS_TRIES_PER_STEP
 
 SYSTEM = "system"
 
@@ -33,7 +34,8 @@ def make_resolver(config: RelayConfig, *, injected: Any = None, timeout: float) 
             resolver = dns.resolver.Resolver()
         except (dns.resolver.NoResolverConfiguration, OSError, ValueError):
             return None  # no /etc/resolv.conf (or no nameserver in it): fall back to getaddrinfo
-    resolver.timeout = resolver.lifetime = timeout
+    resolver.lifetime = timeout
+    resolver.timeout = timeout / DNS_TRIES_PER_STEP  # per try: a lost UDP packet is asked again in time
     return resolver
 
 

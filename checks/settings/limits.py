@@ -10,6 +10,6 @@ REFRESH_TOKEN_WARNING_DAYS = 30  # a refresh token left unused
 REFRESH_TOKEN_INACTIVE_DAYS = 90  # Entra ID's default lifetime of an unused refresh token (docs/providers.md)
 
 # Network waits below the per-step timeout.
-DNS_TRY_SECONDS = 2.0  # one DNS query try: a lost UDP packet is retried instead of eating the whole step
+DNS_TRIES_PER_STEP = 3  # a DNS wait is split into tries: a lost UDP packet is asked again, not waited out
 SILENT_PROBE_SECONDS = 0.5  # after a silent greeting: one poke to recognise a web server on the SMTP port
 ALTERNATIVE_PROBE_SECONDS = 3.0  # when the port is unreachable: is the provider's other submission port open?
