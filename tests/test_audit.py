@@ -217,8 +217,9 @@ def test_cli_audit_signs_the_admin_in_with_a_device_code(entra, tmp_path):
     pasted = tmp_path / "smtp-auth.txt"
     pasted.write_text(GOOD_POWERSHELL.replace("alice@contoso.example", e.sender))
     out = tmp_path / "audit.json"
+    database = tmp_path / "history.db"
     process = _cli(e, "--app-callback", LAB_APP_CALLBACK, "--powershell-output", str(pasted), "--format", "json",
-                   "--output", str(out))
+                   "--output", str(out), "--save", "--name", "contoso go-live", "--db", f"sqlite:///{database}")
     # When the admin enters the code the CLI shows
     line = process.stderr.readline()
     code = re.search(r"enter the code (\w+)", line).group(1)
@@ -231,8 +232,10 @@ def test_cli_audit_signs_the_admin_in_with_a_device_code(entra, tmp_path):
     results = {r["check_id"]: r for r in document["results"]}
     assert results["audit.sender_address"]["status"] == "fail"
     assert results["audit.smtp_auth"]["status"] == "pass"
-    written = out.read_text() + err + line
-    assert not [t for t in e.issued_tokens if t in written]
+    assert "saved in the history" in err
+    written = out.read_text() + err + line + database.read_bytes().decode("utf-8", "replace")
+    assert document["run"]["id"] in written  # the history holds the audit report...
+    assert not [t for t in e.issued_tokens if t in written]  # ...and no token
 
 
 def test_cli_prints_the_read_only_script_without_signing_in(entra):

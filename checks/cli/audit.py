@@ -11,6 +11,7 @@ from checks.cli.common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
     UsageError,
+    add_save_options,
     add_settings_arguments,
     check_output_path,
     invalid_settings,
@@ -48,6 +49,7 @@ def add_audit_parser(commands: Any, *, wanted: bool = True) -> None:
     output.add_argument("--format", choices=AUDIT_FORMATS, default="table")
     output.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     output.add_argument("--verbose", action="store_true", help="show details in table output")
+    add_save_options(audit)
 
 
 def _powershell_output(path: str | None, stdin: IO[str]) -> str:
@@ -90,11 +92,14 @@ def run_audit_command(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[st
         stderr.write(f"error: {refusal}\n")
         return EXIT_USAGE
     pasted = _powershell_output(args.powershell_output, stdin)
-    return _sign_in_and_audit(config, args, pasted, stdout=stdout, stderr=stderr, environ=environ)
+    from checks.cli.history import history_for
+
+    store = history_for(args, environ)
+    return _sign_in_and_audit(config, args, pasted, store=store, stdout=stdout, stderr=stderr, environ=environ)
 
 
-def _sign_in_and_audit(config: Any, args: argparse.Namespace, pasted: str, *, stdout: IO[str], stderr: IO[str],
-                       environ: Mapping[str, str]) -> int:
+def _sign_in_and_audit(config: Any, args: argparse.Namespace, pasted: str, *, store: Any, stdout: IO[str],
+                       stderr: IO[str], environ: Mapping[str, str]) -> int:
     from checks.audit.graph_reads import audit_scopes
     from checks.audit.run import run_audit
     from checks.oauth.endpoints import endpoints_for
@@ -129,4 +134,11 @@ def _sign_in_and_audit(config: Any, args: argparse.Namespace, pasted: str, *, st
     else:
         stdout.write(render(report, args.format))
     stdout.flush()
-    return EXIT_PROBLEMS if report.problems else EXIT_OK
+    status = EXIT_PROBLEMS if report.problems else EXIT_OK
+    if store is not None:
+        from checks.cli.history import save_run
+        from checks.redact import secret_values
+
+        status = save_run(store, report, name=args.name, stderr=stderr, status=status,
+                          hide=secret_values(config, (signed_in.access_token.reveal(),)))
+    return status
