@@ -227,18 +227,25 @@ def _explain(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stder
     except ImportError:
         stderr.write("error: explain is not available: the knowledge catalog (checks.knowledge.catalog) is missing\n")
         return EXIT_PROBLEMS
-    explanations = tuple(knowledge.explain_all(text))
+    from checks.knowledge.reader import read_paste
+
+    reading = read_paste(text)
+    explanations = reading.explanations or tuple(knowledge.explain_all(text))
     known = any(getattr(e, "known", True) for e in explanations)
     if args.format == "json":
         import json
 
-        document = {"known": known, "explanations": [knowledge.to_dict(e) for e in explanations]}
+        document = {"known": known, "read": {"summary": reading.summary(), "total_chars": reading.total_chars,
+                                             "read_chars": reading.read_chars, "total_lines": reading.total_lines,
+                                             "first_line": reading.first_line, "last_line": reading.last_line,
+                                             "client": reading.client},
+                    "explanations": [knowledge.to_dict(e) for e in explanations]}
         stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     else:
         from checks.report.table import safe_text
 
         rendered = knowledge.render_text(explanations) if explanations else "Nothing known in this text."
-        stdout.write(safe_text(rendered).rstrip("\n") + "\n")
+        stdout.write(safe_text(reading.summary() + "\n\n" + rendered).rstrip("\n") + "\n")
     stdout.flush()
     return EXIT_OK if known else EXIT_PROBLEMS
 

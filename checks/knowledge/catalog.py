@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from checks.knowledge.guide import GuideSection
+from checks.model import Command, CommandLanguage
 
 DATA_FILE = "catalog.toml"
-MAX_INPUT_CHARS = 200_000  # longer pastes are cut: a reply or a log excerpt is far shorter
+MAX_INPUT_CHARS = 200_000  # one reply (explain_reply, explain_aadsts); whole pastes go through checks.knowledge.reader
 MAX_MATCHED_CHARS = 2_000  # the reply text kept in an explanation
 MAX_RESULTS = 50  # explain_all stops after this many distinct explanations
-MAX_LINES = 5_000  # explain_all reads at most this many lines
+MAX_LINES = 5_000  # the class-guidance fallback reads at most this many lines
+FALLBACK_CHARS = 20_000  # ... and this many characters
 SCORE_PATTERN, SCORE_ENHANCED, SCORE_CODE = 4, 2, 1
 
 PASTE_HINT = (
@@ -30,6 +32,7 @@ PASTE_HINT = (
 class Source(str, Enum):  # noqa: UP042 - same shape as the engine's other enums
     SMTP = "smtp"
     AADSTS = "aadsts"
+    NETWORK = "network"
     UNKNOWN = "unknown"
 
     def __str__(self) -> str:
@@ -51,6 +54,22 @@ class Explanation:
     known: bool
     temporary: bool
     entry_id: str
+    check: str = ""
+    negative: bool = False
+    client: str = ""
+    client_fix: str = ""
+    commands: tuple[Command, ...] = ()
+    sources: tuple[str, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CommandTemplate:
+    """A copy-ready command with {mailbox} {tenant} {host} {port} {username} {client_id} still to fill in."""
+
+    language: CommandLanguage
+    code: str
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,17 +86,60 @@ class _Entry:
     needs: str = "code"
     temporary: bool | None = None
     aadsts: int | None = None
+    check: str = ""
+    negative: bool = False
+    topic: str = ""
+    commands: tuple[CommandTemplate, ...] = ()
+    sources: tuple[str, ...] = ()
+    standalone: bool = False
+
+
+@dataclass(frozen=True)
+class ClientFix:
+    """How one client (Postfix, JavaMail, nodemailer...) spells a fix topic: its own settings and commands."""
+
+    text: str
+    commands: tuple[CommandTemplate, ...] = ()
+
+
+@dataclass(frozen=True)
+class Client:
+    """A mail client or MTA recognisable from the wrapper it prints around an error."""
+
+    id: str
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    fixes: Mapping[str, ClientFix]
 
 
 @dataclass(frozen=True)
 class _Catalog:
     smtp: tuple[_Entry, ...]
     aadsts: dict[int, _Entry]
+    net: tuple[_Entry, ...] = ()
+    clients: tuple[Client, ...] = ()
+    groups: dict[int, _Entry] | None = None
 
 
 # ------------------------------------------------------------------------------------------------ loading the data
 
-_TEXT_FIELDS = ("title", "cause", "fix", "section", "append", "temporary")
+_TEXT_FIELDS = ("title", "cause", "fix", "section", "append", "temporary", "check", "topic", "commands", "sources",
+                "negative")
+_FILLED = re.compile(r"\{(mailbox|tenant|host|port|username|client_id)\}")
+
+
+def _templates(raw: Iterable[Mapping[str, Any]]) -> tuple[CommandTemplate, ...]:
+    return tuple(CommandTemplate(CommandLanguage(c["lang"]), c["code"], c.get("title", "")) for c in raw)
+
+
+def fill(template: CommandTemplate, values: Mapping[str, str] | None = None) -> Command:
+    """The command with the known values filled in; unknown ones shown as <mailbox>, <tenant>..."""
+    values = values or {}
+
+    def value(m: re.Match[str]) -> str:
+        return str(values.get(m[1]) or f"<{m[1]}>")
+
+    return Command(template.language, _FILLED.sub(value, template.code), _FILLED.sub(value, template.title))
 _NEEDS = ("pattern", "enhanced", "code", "any")
 
 
@@ -105,7 +167,21 @@ def _build_entry(raw: dict[str, Any], source: Source, snippets: Mapping[str, str
         needs=needs,
         temporary=raw.get("temporary"),
         aadsts=raw.get("code") if source is Source.AADSTS else None,
+        check=raw.get("check", ""),
+        negative=bool(raw.get("negative", False)),
+        topic=raw.get("topic", ""),
+        commands=_templates(raw.get("commands", ())),
+        sources=tuple(raw.get("sources", ())),
+        standalone=bool(raw.get("standalone", False)),
     )
+
+
+def _clients(data: Mapping[str, Any]) -> tuple[Client, ...]:
+    return tuple(
+        Client(id=key, name=raw["name"], patterns=tuple(re.compile(p) for p in raw["patterns"]),
+               fixes={topic: ClientFix(fix["text"], _templates(fix.get("commands", ())))
+                      for topic, fix in raw.get("fix", {}).items()})
+        for key, raw in data.get("client", {}).items())
 
 
 @lru_cache(maxsize=1)
@@ -115,8 +191,9 @@ def _catalog() -> _Catalog:
     snippets = data.get("snippets", {})
     by_id: dict[str, dict[str, Any]] = {}
     smtp: list[_Entry] = []
+    net: list[_Entry] = []
     aadsts: dict[int, _Entry] = {}
-    for kind, source in (("smtp", Source.SMTP), ("aadsts", Source.AADSTS)):
+    for kind, source in (("smtp", Source.SMTP), ("aadsts", Source.AADSTS), ("net", Source.NETWORK)):
         for raw in data.get(kind, ()):
             raw = dict(raw)
             if source is Source.AADSTS:
@@ -132,14 +209,54 @@ def _catalog() -> _Catalog:
             if source is Source.AADSTS:
                 aadsts[int(raw["code"])] = entry
             else:
-                smtp.append(entry)
-    return _Catalog(smtp=tuple(smtp), aadsts=aadsts)
+                (net if source is Source.NETWORK else smtp).append(entry)
+    groups: dict[int, _Entry] = {}
+    for raw in data.get("aadsts_group", ()):
+        entry = _build_entry({**raw, "id": f"aadsts.group.{raw['id']}"}, Source.AADSTS, snippets)
+        for code in raw["codes"]:
+            if code in aadsts or code in groups:
+                raise ValueError(f"AADSTS{code} is in the catalog twice")
+            groups[int(code)] = entry
+    return _Catalog(smtp=tuple(smtp), aadsts=aadsts, net=tuple(net), clients=_clients(data), groups=groups)
+
+
+def clients() -> tuple[Client, ...]:
+    """Every client the catalog can recognise from its wrapper, in data order."""
+    return _catalog().clients
+
+
+def net_entries() -> tuple[_Entry, ...]:
+    """The network, TLS and library errors that carry no SMTP code."""
+    return _catalog().net
+
+
+def smtp_entries() -> tuple[_Entry, ...]:
+    """The SMTP reply entries, most specific first."""
+    return _catalog().smtp
+
+
+def aadsts_known(number: int) -> bool:
+    """Whether the catalog explains this AADSTS code (its own entry or a group)."""
+    catalog = _catalog()
+    return number in catalog.aadsts or number in (catalog.groups or {})
 
 
 def entry_ids() -> tuple[str, ...]:
     """Every catalog entry id, SMTP entries in data order then AADSTS entries."""
     catalog = _catalog()
-    return tuple(e.id for e in catalog.smtp) + tuple(e.id for e in catalog.aadsts.values())
+    return (tuple(e.id for e in catalog.smtp) + tuple(e.id for e in catalog.aadsts.values())
+            + tuple(e.id for e in catalog.net))
+
+
+def entry(entry_id: str) -> _Entry | None:
+    """The catalog entry with this id (SMTP, network or AADSTS), or None."""
+    catalog = _catalog()
+    if entry_id.startswith("aadsts."):
+        number = entry_id.removeprefix("aadsts.")
+        if not number.isdigit():
+            return None
+        return catalog.aadsts.get(int(number)) or (catalog.groups or {}).get(int(number))
+    return next((e for e in (*catalog.smtp, *catalog.net) if e.id == entry_id), None)
 
 
 # ------------------------------------------------------------------------------------------------ normalising
@@ -229,14 +346,26 @@ def _display(code: int | None, enh: str, text: str) -> str:
 # ------------------------------------------------------------------------------------------------ SMTP matching
 
 
+def enhanced_matches(enh: str, listed: Iterable[str]) -> bool:
+    """Whether an enhanced code is one of `listed`, which may hold ranges such as 4.7.500-699."""
+    for item in listed:
+        if enh == item:
+            return True
+        if "-" in item:
+            head, _, span = item.rpartition(".")
+            low, _, high = span.partition("-")
+            enh_head, _, last = enh.rpartition(".")
+            if enh_head == head and last.isdigit() and int(low) <= int(last) <= int(high):
+                return True
+    return False
+
+
 def _score(entry: _Entry, code: int | None, enh: str, text: str) -> int | None:
     """How well an entry fits a reply, or None when it does not apply."""
-    if entry.codes and code is not None and code not in entry.codes:
-        return None
-    if entry.enhanced and enh and enh not in entry.enhanced:
+    if not _fits_codes(entry, code, enh):
         return None
     hit_pattern = any(p.search(text) for p in entry.patterns)
-    hit_enh = bool(enh) and enh in entry.enhanced
+    hit_enh = bool(enh) and enhanced_matches(enh, entry.enhanced)
     hit_code = code is not None and code in entry.codes
     needed = {
         "pattern": hit_pattern,
@@ -249,10 +378,20 @@ def _score(entry: _Entry, code: int | None, enh: str, text: str) -> int | None:
     return SCORE_PATTERN * hit_pattern + SCORE_ENHANCED * hit_enh + SCORE_CODE * hit_code
 
 
-def _best_entry(code: int | None, enh: str, text: str) -> _Entry | None:
+def _fits_codes(entry: _Entry, code: int | None, enh: str) -> bool:
+    """Whether the reply's codes (when it has any) are among the entry's."""
+    return not ((entry.codes and code is not None and code not in entry.codes)
+                or (entry.enhanced and enh and not enhanced_matches(enh, entry.enhanced)))
+
+
+def _best_entry(code: int | None, enh: str, text: str, *, standalone: bool = False) -> _Entry | None:
     best, best_score = None, 0
     for entry in _catalog().smtp:
+        if standalone and not entry.standalone:
+            continue
         score = _score(entry, code, enh, text)
+        if standalone and score is None and _fits_codes(entry, code, enh) and any(p.search(text) for p in entry.patterns):
+            score = SCORE_PATTERN  # its words alone identify it, even when the codes were lost from the paste
         if score is not None and score > best_score:
             best, best_score = entry, score
     return best
@@ -264,7 +403,7 @@ def _is_temporary(code: int | None, enh: str) -> bool:
 
 def _from_entry(entry: _Entry, code: int | None, enh: str, matched: str) -> Explanation:
     code = code if code is not None else (entry.codes[0] if entry.codes else None)
-    enh = enh or (entry.enhanced[0] if entry.enhanced else "")
+    enh = enh or (entry.enhanced[0] if entry.enhanced and "-" not in entry.enhanced[0] else "")
     temporary = entry.temporary if entry.temporary is not None else _is_temporary(code, enh)
     shown_code = f"AADSTS{entry.aadsts}" if entry.aadsts is not None else (str(code) if code is not None else "")
     return Explanation(
@@ -279,7 +418,22 @@ def _from_entry(entry: _Entry, code: int | None, enh: str, matched: str) -> Expl
         known=True,
         temporary=temporary,
         entry_id=entry.id,
+        check=entry.check,
+        negative=entry.negative,
+        commands=tuple(fill(c) for c in entry.commands),
+        sources=entry.sources,
     )
+
+
+def from_net_entry(entry: _Entry, matched: str) -> Explanation:
+    """The explanation of a network, TLS or library error (no SMTP code), keeping the words that matched."""
+    return replace(_from_entry(entry, None, "", matched), code="", enhanced_code="",
+                   temporary=bool(entry.temporary))
+
+
+def best_smtp_entry(code: int | None, enh: str, text: str, *, standalone: bool = False) -> _Entry | None:
+    """The catalog entry that fits a reply best; with standalone, only entries whose words alone are enough."""
+    return _best_entry(code, enh, text, standalone=standalone)
 
 
 _CLASS_TEXT = {
@@ -379,9 +533,18 @@ def explain_reply(code: int, message: str | bytes) -> Explanation:
 
 def _aadsts_explanation(number: int, description: str) -> Explanation:
     matched = _clip(_one_line(description)) or f"AADSTS{number}"
-    entry = _catalog().aadsts.get(number)
+    catalog = _catalog()
+    entry = catalog.aadsts.get(number)
     if entry:
         return _from_entry(entry, None, "", matched)
+    group = (catalog.groups or {}).get(number)
+    if group:
+        from checks.knowledge.tables import aadsts_meaning
+
+        meaning = aadsts_meaning(number)
+        return replace(_from_entry(group, None, "", matched), code=f"AADSTS{number}", entry_id=f"aadsts.{number}",
+                       title=f"{group.title} ({meaning})" if meaning else group.title,
+                       cause=" ".join(part for part in (f"{meaning}." if meaning else "", group.cause) if part))
     return Explanation(
         source=Source.AADSTS,
         code=f"AADSTS{number}",
@@ -400,7 +563,9 @@ def _aadsts_explanation(number: int, description: str) -> Explanation:
 
 
 def _aadsts_codes(text: str) -> list[int]:
-    codes = [int(m["code"]) for m in _AADSTS.finditer(text)]
+    from checks.knowledge.aadsts import codes_in
+
+    codes = list(codes_in(text))
     for m in _ERROR_CODES.finditer(text):
         codes.extend(int(c) for c in re.findall(r"\d+", m["codes"]))
     return list(dict.fromkeys(codes))
@@ -474,11 +639,25 @@ def _segments(text: str) -> list[tuple[int, list[str]]]:
     return segments
 
 
-def explain_all(text: str) -> tuple[Explanation, ...]:
-    """Every reply and AADSTS code recognisable in a pasted blob (log excerpt, bounce), in order; never empty."""
+def explain_all(text: str, *, values: Mapping[str, str] | None = None) -> tuple[Explanation, ...]:
+    """Every decisive fragment of a paste of any size (replies, AADSTS codes, network errors), best first; never
+    empty. `values` (mailbox, tenant, host...) fill in the copy-ready commands."""
+    if isinstance(text, Mapping):
+        return (explain_aadsts(text),)
+    from checks.knowledge.reader import read_paste
+
     try:
-        if isinstance(text, Mapping):
-            return (explain_aadsts(text),)
+        found = read_paste(text if isinstance(text, str | bytes) else str(text or ""), values=values).explanations
+    except (TypeError, ValueError):  # pragma: no cover - defensive: explain never raises
+        found = ()
+    return found or _explain_lines(text)
+
+
+def _explain_lines(text: str) -> tuple[Explanation, ...]:
+    """Class guidance for a paste without decisive fragments (2xx/3xx conversation, unknown text), in order."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
         text = _unescape(str(text or "")[:MAX_INPUT_CHARS])
         found: list[tuple[int, Explanation]] = []
         for number, lines in _segments(text):
@@ -507,7 +686,8 @@ def explain_all(text: str) -> tuple[Explanation, ...]:
         errors = tuple(e for e in results if e.known or not e.code or e.code[0] not in "23")
         if results:  # a 250 or 334 among errors is conversation, not a finding
             return (errors or results)[:MAX_RESULTS]
-        return (_explain_parsed(*_parse([line for line in text.splitlines()[:MAX_LINES] if line.strip()])),)
+        head = text[:FALLBACK_CHARS]  # nothing decisive anywhere: class guidance from the paste's beginning
+        return (_explain_parsed(*_parse([line for line in head.splitlines()[:MAX_LINES] if line.strip()])),)
     except (TypeError, ValueError) as exc:  # pragma: no cover - defensive: explain never raises
         return (_not_recognised(f"{type(exc).__name__}"),)
 
@@ -545,6 +725,13 @@ def to_dict(explanation: Explanation) -> dict[str, Any]:
         "known": explanation.known,
         "temporary": explanation.temporary,
         "entry_id": explanation.entry_id,
+        "check": explanation.check,
+        "negative": explanation.negative,
+        "client": explanation.client,
+        "client_fix": explanation.client_fix,
+        "commands": [{"language": str(c.language), "code": c.code, "title": c.title} for c in explanation.commands],
+        "sources": list(explanation.sources),
+        "line": explanation.line,
     }
 
 
@@ -558,8 +745,19 @@ def render_text(explanations: Explanation | Iterable[Explanation]) -> str:
         lines = [f"{head}  [{e.entry_id}]"]
         if e.matched:
             lines.append(f"  Reply:  {e.matched}")
+        if e.line:
+            lines.append(f"  Line:   {e.line:,}")
         lines.append(f"  Cause:  {e.cause}")
+        if e.negative:
+            lines.append("  Note:   not a relay problem: the relay setup and its sign-in are fine.")
         lines.append(f"  Fix:    {e.fix}")
+        if e.client_fix:
+            lines.append(f"  {e.client}: {e.client_fix}")
+        for command in e.commands:
+            lines.append(f"  {command.title or str(command.language).capitalize()}:")
+            lines += [f"      {row}" for row in command.code.splitlines()]
+        if e.check:
+            lines.append(f"  Check:  {e.check} (python -m checks run proves it)")
         if e.guide_section:
             lines.append(f"  Guide:  {e.guide_section}")
         if e.source is Source.SMTP and e.code:
