@@ -31,6 +31,8 @@ class PracticeScenario:
     server: Scenario | None = Scenario.WORKING  # None: no SMTP server (blocked or closed port)
     network: str = ""  # "blackhole" or "closed" when there is no server
     entra: EntraScenario | None = None  # OAuth2 scenarios: the Entra ID / Graph emulator's scenario
+    mailbox: str = ""  # the lab account's address (username and sender) instead of the personality's
+    warns: str = ""  # a check id expected to warn (sender-domain checks never fail)
 
 
 SCENARIOS: tuple[PracticeScenario, ...] = (
@@ -105,6 +107,22 @@ SCENARIOS: tuple[PracticeScenario, ...] = (
          "Aliases and shared mailboxes cannot send through OAuth2.", "sender"),
     )),
 )
+# The sender domain decides where relayed mail lands (inbox or spam): one case of the lab DNS each.
+SCENARIOS += tuple(
+    PracticeScenario(f"domain-{domain.split('.')[0]}", title, description, "m365-basic", "",
+                     mailbox=f"relay@{domain}", warns=warns)
+    for domain, title, description, warns in (
+        ("spf-11-lookups.example", "Sender domain: SPF needs 11 DNS lookups",
+         "The relay works, but receivers stop evaluating SPF after 10 lookups: SPF fails and mail lands in spam.",
+         "domain.spf"),
+        ("spf-nested.example", "Sender domain: SPF reaches Microsoft 365 through a nested include",
+         "include: -> include:spf.protection.outlook.com; redirect= works the same. Nothing to fix.", ""),
+        ("dmarc-missing.example", "Sender domain: no DMARC record",
+         "Large receivers treat mail from domains without DMARC with suspicion.", "domain.dmarc"),
+        ("dkim-missing.example", "Sender domain: DKIM not set up in Microsoft 365",
+         "No selector1/selector2 CNAMEs: mail is not signed with the domain, DMARC rests on SPF alone.",
+         "domain.dkim"),
+    ))
 BY_ID = {s.id: s for s in SCENARIOS}
 
 
@@ -178,9 +196,10 @@ class PracticeLab:
             return smtp.host, smtp.port
         if scenario.network == "closed":
             return "127.0.0.1", closed_port()
+        account = (scenario.mailbox, LAB_ACCOUNTS[scenario.personality][1]) if scenario.mailbox else None
         starter: Callable[[], Any] = (start_blackhole if scenario.network == "blackhole" else
                                       lambda: start_smtp(scenario.server, personality=scenario.personality,
-                                                         pki=self.pki))
+                                                         pki=self.pki, account=account))
         server = starter()
         self._servers.append(server)
         return server.host, server.port
@@ -198,6 +217,7 @@ class PracticeLab:
                     "refresh_token": entra.refresh_token, "sender": entra.sender, "login_url": entra.base_url,
                     "graph_url": entra.graph_url}
         username, password = LAB_ACCOUNTS[scenario.personality]
+        username = scenario.mailbox or username
         return {**common, "username": username, "sender": username, "password": password}
 
     def audit_tenant(self, practice_id: str) -> RunningEntra:

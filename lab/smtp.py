@@ -75,11 +75,12 @@ class RunningSmtp:
     ca_file: Path
     messages: list[Message] = field(default_factory=list, repr=False, compare=False)
     _stop: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
+    _account: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def account(self) -> tuple[str, str]:
         """Return the (username, password) this server accepts."""
-        return LAB_ACCOUNTS[self.personality]
+        return self._account or LAB_ACCOUNTS[self.personality]
 
     def stop(self) -> None:
         """Close the listener and every connection, and end the server's thread (idempotent)."""
@@ -105,6 +106,11 @@ class _Setup:
     reply_delay: float
     xoauth2_validator: XOAuth2Validator | None
     messages: list[Message]
+    account: tuple[str, str] | None = None  # (username, password) instead of the personality's lab account
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return self.account or LAB_ACCOUNTS[self.personality]
 
     @property
     def persona(self) -> Persona:
@@ -208,7 +214,7 @@ class _LabHandler:
         setup = self.setup
         refusal = setup.reply_at(Stage.AUTH)
         if refusal is None:
-            user, password = LAB_ACCOUNTS[setup.personality]
+            user, password = setup.credentials
             login = auth_data.login.decode("utf-8", "replace")
             if _same_address(login, user) and auth_data.password == password.encode():
                 return AuthResult(success=True, message=server.say(setup.persona.auth_ok), auth_data=user)
@@ -466,6 +472,7 @@ def start_smtp(
     reply_delay: float = 0.0,
     xoauth2_validator: XOAuth2Validator | None = None,
     host: str = "127.0.0.1",
+    account: tuple[str, str] | None = None,
 ) -> RunningSmtp:
     """Start a lab server for `scenario` on a free port of `host` and return it, listening."""
     scenario, personality = Scenario(scenario), Personality(personality)
@@ -484,8 +491,9 @@ def start_smtp(
         starttls = None if implicit_tls or scenario is Scenario.NO_STARTTLS else certificate
         setup = _Setup(personality=personality, scenario=scenario, implicit_tls=implicit_tls,
                        starttls_context=starttls, reply_delay=reply_delay, xoauth2_validator=xoauth2_validator,
-                       messages=messages)
+                       messages=messages, account=account)
         server = _LabController(_LabHandler(setup), host=host, ssl_context=certificate if implicit_tls else None)
         server.start()
     return RunningSmtp(host=host, port=server.port, personality=personality, scenario=scenario,
-                       implicit_tls=implicit_tls, ca_file=pki.ca_file, messages=messages, _stop=server.stop)
+                       implicit_tls=implicit_tls, ca_file=pki.ca_file, messages=messages, _stop=server.stop,
+                       _account=account)

@@ -27,6 +27,8 @@ def test_scenario_breaks_the_step_it_describes(lab, scenario):
     report = run_checklist(config)
     # Then the first failing step is the one the scenario is about, with a fix to read
     failed = [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
+    if scenario.warns:
+        assert report.result(scenario.warns).status is Status.WARN, report.result(scenario.warns).summary
     if not scenario.breaks:
         assert not failed, [(r.check_id.value, r.summary) for r in failed]
         return
