@@ -1,20 +1,24 @@
-"""Decode an error: paste what a server or Microsoft said, get the cause, the fix and the guide's section."""
+"""Decode an error: paste what a server, a mail library or Microsoft said, get the cause and the fix."""
 
 import streamlit as st
 
-from console.decoder import EXAMPLE, explain, show
+from console.decoder import EXAMPLE, explain, read, show, show_reading
 
 st.title("Decode an error")
-st.caption("Paste an SMTP reply, an AADSTS error from a Microsoft sign-in, or a bounce message. Several errors "
-           "in one text are each explained.")
+st.caption("Paste an SMTP reply, a mail library's exception, a server log or bounce, or a Microsoft sign-in error "
+           "(AADSTS, also inside a redirect URL). Pastes of any size are read; every decisive line is explained, "
+           "most decisive first, in the words of the client that printed it.")
 
 text = st.text_area("Error text", key="decode.text", height=160, placeholder=EXAMPLE)
 if st.button("Explain", type="primary") or text.strip():
-    found = explain(text) if text.strip() else ()
     if not text.strip():
         st.info("Paste an error first, for example:\n\n" + EXAMPLE)
-    elif not found:
-        st.warning("Nothing in this text looks like an SMTP reply code (such as 535 5.7.3) or an AADSTS error. "
-                   "Paste the server's exact words, including the numbers.")
-    for explanation in found:
-        show(explanation)
+    else:
+        reading = read(text)
+        show_reading(reading)
+        found = reading.explanations or explain(text)
+        if not any(e.known for e in found):
+            st.warning("Nothing in this text is a known reply, sign-in error or network error. Paste the exact "
+                       "words, including the numbers (such as 535 5.7.3 or AADSTS7000215).")
+        for explanation in found:
+            show(explanation)

@@ -49,6 +49,26 @@ def test_decoder_explains_a_gmail_reply_and_an_aadsts_error():
     assert "Certificates & secrets" in texts(at.caption)
 
 
+def test_decoder_reads_a_log_names_the_client_and_shows_copy_ready_commands():
+    # Given a Postfix log where the relay refused the sign-in, then a bounce for an unknown recipient
+    at = page("pages/decode_error.py")
+    at.text_area(key="decode.text").set_value(
+        "Nov 30 04:00:01 relay postfix/smtp[2231]: 4F1A: to=<a@example.org>, status=sent (250 2.0.0 OK)\n"
+        "Nov 30 04:59:59 relay postfix/smtp[2240]: 9BDC: SASL authentication failed; server "
+        "smtp.office365.com[40.99.150.50] said: 535 5.7.3 Authentication unsuccessful [FR3P281CA0094]\n"
+        "<bob@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 <bob@example.org>: Recipient "
+        "address rejected: User unknown (in reply to RCPT TO command)").run()
+    # Then the page says what it read and explains the sign-in failure first, in Postfix's words
+    assert not at.exception
+    assert "3 lines (all of it)" in texts(at.caption) and "Postfix" in texts(at.caption)
+    assert "In Postfix:" in texts(at.info)
+    # And the Postfix settings are code blocks with the relay host filled in
+    codes = [c.value for c in at.code]
+    assert any("relayhost = [smtp.office365.com]:587" in c and "smtp_sasl_auth_enable = yes" in c for c in codes)
+    # And the bounce is named a recipient problem, not a relay one
+    assert "Not a relay problem" in texts(at.success)
+
+
 def test_decoder_says_when_nothing_is_recognised():
     at = page("pages/decode_error.py")
     at.text_area(key="decode.text").set_value("hello there").run()

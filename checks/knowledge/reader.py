@@ -196,8 +196,7 @@ def values_from_paste(text: str) -> dict[str, str]:
     host = _HOST.search(text)
     if host:
         values["host"] = host[1].lower()
-        if host["port"]:
-            values["port"] = host["port"]
+        values["port"] = host["port"] or "587"  # the submission port both providers document
     mailbox = _MAILBOX.search(text)
     if mailbox:
         values["mailbox"] = values["username"] = mailbox["address"]
