@@ -9,7 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from checks.cli.common import EXIT_OK, EXIT_PROBLEMS, UsageError, add_save_options, check_output_path, parse_only
+from checks.cli.common import (
+    UsageError,
+    add_allow_incomplete,
+    add_save_options,
+    check_output_path,
+    exit_status,
+    parse_only,
+)
 from checks.cli.history import open_history
 from checks.terminal import is_terminal, wants_colour
 
@@ -28,7 +35,8 @@ def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
                     "password_env / client_secret_env / refresh_token_env name an environment variable or an "
                     "entry of the --secrets file; a file holding a secret inline is refused.",
         epilog="Exit status: 0 no fail or error in any setup; 1 at least one fail or error; 2 bad invocation or "
-               "unreadable file; 130 interrupted (the report holds the setups that finished).")
+               "unreadable file; 3 nothing failed but a setup is not proven (incomplete; 0 with --allow-incomplete); "
+               "130 interrupted (the report holds the setups that finished).")
     if not wanted:
         return
     batch.add_argument("file", metavar="FILE", help="batch file (.csv or .toml)")
@@ -42,6 +50,7 @@ def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
                        help="table: one summary line per setup; csv / json: every check of every setup")
     batch.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
+    add_allow_incomplete(batch)
 
     add_save_options(batch, named=False)
 
@@ -182,4 +191,4 @@ def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
         if _main_process():  # checks still talking to servers would delay the exit by up to one step timeout
             os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
-    return EXIT_PROBLEMS if report.problems else EXIT_OK
+    return exit_status(report.verdict, allow_incomplete=args.allow_incomplete)

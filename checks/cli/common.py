@@ -12,6 +12,7 @@ from checks.terminal import is_terminal
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3  # nothing failed, but a check could not run: not proven (a go-live gate must not pass it)
 DB_HELP = ("history database: sqlite:///PATH or postgresql://USER@HOST/DB (default $RELAY_CONSOLE_DB, else an "
            "SQLite file in your user data folder)")
 
@@ -58,6 +59,22 @@ def add_settings_arguments(parser: Any) -> None:
     setup.add_argument("--login-url", metavar="URL", help="Entra ID login endpoint (https)")
     setup.add_argument("--graph-url", metavar="URL", help="Microsoft Graph endpoint (https)")
     setup.add_argument("--send-test-to", metavar="ADDR", help="send a test message to this address")
+
+
+def add_allow_incomplete(parser: Any) -> None:
+    parser.add_argument("--allow-incomplete", action="store_true",
+                        help="exit 0 instead of 3 when nothing failed but some checks could not run (incomplete)")
+
+
+def exit_status(verdict: Any, *, allow_incomplete: bool = False) -> int:
+    """0 ready; 1 problems; 3 incomplete (0 with --allow-incomplete)."""
+    from checks.model import Verdict
+
+    if verdict is Verdict.PROBLEMS:
+        return EXIT_PROBLEMS
+    if verdict is Verdict.INCOMPLETE and not allow_incomplete:
+        return EXIT_INCOMPLETE
+    return EXIT_OK
 
 
 def add_save_options(parser: Any, *, named: bool = True) -> None:

@@ -1,7 +1,7 @@
 """`python -m checks`: run the relay checklist from a shell or a script, or explain a server reply.
 
 Exit status: 0 no fail or error; 1 at least one fail or error (for `explain`: nothing known found);
-2 bad invocation or invalid settings. Only the standard library is imported at start-up; the engine,
+2 bad invocation or invalid settings; 3 incomplete (nothing failed, some checks could not run). Only the standard library is imported at start-up; the engine,
 pandas and the knowledge catalog are imported when a command needs them.
 """
 
@@ -21,9 +21,11 @@ from checks.cli.common import (
     EXIT_USAGE,
     SETTING_OPTIONS,
     UsageError,
+    add_allow_incomplete,
     add_save_options,
     add_settings_arguments,
     check_output_path,
+    exit_status,
     invalid_settings,
     parse_only,
     settings_values,
@@ -84,7 +86,8 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
     parser = parser_class(
         prog="python -m checks",
         description="SMTP relay troubleshooting console: check a relay setup step by step, or explain a reply.",
-        epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings.",
+        epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings; "
+               "3 nothing failed but some checks could not run (incomplete; 0 with --allow-incomplete).",
     )
     commands = parser.add_subparsers(dest="command", metavar="{run,batch,explain,history,audit,watch}", parser_class=parser_class)
 
@@ -93,7 +96,8 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
         description="Run the checklist. Flags override the --config file. Secrets are read from the environment "
                     "(--password-env, --client-secret-env, --refresh-token-env) or standard input, never from "
                     "the command line.",
-        epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings.")
+        epilog="Exit status: 0 no fail or error; 1 at least one fail or error; 2 bad invocation or invalid settings; "
+               "3 nothing failed but some checks could not run (incomplete; 0 with --allow-incomplete).")
     if command not in (None, "run"):
         run = _Inert()
     add_settings_arguments(run)
@@ -102,6 +106,7 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
     output.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
     output.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     output.add_argument("--verbose", action="store_true", help="show SMTP transcripts in table output")
+    add_allow_incomplete(output)
     add_save_options(run)
 
     add_batch_parser(commands, wanted=command in (None, "batch"))
@@ -206,7 +211,7 @@ def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] 
 
         stdout.write(guard(render(report, args.format), secrets))
     stdout.flush()
-    status = EXIT_PROBLEMS if report.problems else EXIT_OK
+    status = exit_status(report.verdict, allow_incomplete=args.allow_incomplete)
     if store is not None:
         status = save_run(store, report, name=args.name, hide=secrets, stderr=stderr, status=status)
     return status

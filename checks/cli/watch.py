@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from checks.cli.batch import batch_inputs, batch_progress
-from checks.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError
+from checks.cli.common import (
+    EXIT_USAGE,
+    UsageError,
+    add_allow_incomplete,
+    exit_status,
+)
 from checks.cli.history import add_db_option, open_history
 
-EXIT_INCOMPLETE = 3
 EXIT_INTERRUPTED = 130
 DEFAULT_EVERY = "1h"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
@@ -49,8 +53,7 @@ def add_watch_parser(commands: Any, *, wanted: bool = True) -> None:
     watch.add_argument("--jobs", metavar="N", type=int, default=None, help="setups checked at the same time")
     watch.add_argument("--keep-days", metavar="N", help="delete runs older than N days (default "
                                                         "$RELAY_CONSOLE_KEEP_DAYS, else 365; 0 keeps all)")
-    watch.add_argument("--allow-incomplete", action="store_true", help="exit 0 when no setup has problems, "
-                                                                       "even if some are not proven")
+    add_allow_incomplete(watch)
     watch.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
     add_db_option(watch)
 
@@ -78,16 +81,6 @@ def webhook_url(args: argparse.Namespace, environ: Mapping[str, str]) -> str | N
         return check_url(url) if url else None
     except WebhookError as exc:
         raise UsageError(str(exc)) from None
-
-
-def exit_status(verdict: Any, *, allow_incomplete: bool) -> int:
-    from checks.model import Verdict
-
-    if verdict is Verdict.PROBLEMS:
-        return EXIT_PROBLEMS
-    if verdict is Verdict.INCOMPLETE and not allow_incomplete:
-        return EXIT_INCOMPLETE
-    return EXIT_OK
 
 
 def _report_cycle(result: Any, url: str | None, *, stdout: IO[str], stderr: IO[str]) -> None:
