@@ -97,6 +97,17 @@ def test_filters_and_the_newest_run_of_each_setup(store):
     assert store.latest_of(["Contoso", "nobody"]).keys() == {"Contoso"}
 
 
+def test_the_newest_run_stays_newest_when_an_older_one_is_saved_later(store):
+    # Given a setup's run from an hour ago, then one from yesterday saved after it (an imported or late run)
+    store.save(report("recent", hours_ago=1), setup="Contoso")
+    store.save_many([(report("late-a", hours_ago=30), {"setup": "Contoso"}),
+                     (report("late-b", hours_ago=20), {"setup": "Contoso"})])
+    # Then the newest run of the setup is still the recent one; pruning it away leaves no stale pointer
+    assert [r.run_id for r in store.runs(RunFilter(latest=True))] == ["recent"]
+    store.prune(1, now=NOW + dt.timedelta(days=3))
+    assert store.runs(RunFilter(latest=True)) == []
+
+
 def test_a_run_without_a_name_belongs_to_its_host_and_port(store):
     store.save(report("anon"))
     assert store.runs()[0].setup == "smtp.office365.com:587"
@@ -147,30 +158,35 @@ def test_run_limit_holds_across_two_consoles_sharing_the_database(store_url):
 
 
 def _version_1_database(url: str) -> None:
-    """A database as version 1 of the console left it: the runs table and one saved run."""
+    """A database as version 1 of the console left it: the runs table and two saved runs of one setup."""
     store = open_store(url)
     store.close()
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as connection:
         connection.execute(sa.text("DROP TABLE alerts"))
         connection.execute(sa.text("DROP TABLE run_counters"))
+        connection.execute(sa.text("DROP TABLE latest_runs"))
         connection.execute(schema.schema_info.update().values(version=1))
-        connection.execute(schema.runs.insert().values(
-            run_id="from-v1", setup="Contoso", label="", host="smtp.office365.com", port=587, profile="m365-basic",
-            started_at=dt.datetime(2026, 1, 1), finished_at=dt.datetime(2026, 1, 1), verdict="ready", problems="",
-            causes="[]", horizons="{}", user_name="", source="cli", batch_id="", tool_version="0.0.9",
-            report=to_json(report("from-v1"), compact=True)))
+        for run_id, day in (("from-v1", 2), ("older-v1", 1)):
+            connection.execute(schema.runs.insert().values(
+                run_id=run_id, setup="Contoso", label="", host="smtp.office365.com", port=587, profile="m365-basic",
+                started_at=dt.datetime(2026, 1, day), finished_at=dt.datetime(2026, 1, day), verdict="ready",
+                problems="", causes="[]", horizons="{}", user_name="", source="cli", batch_id="", tool_version="0.0.9",
+                report=to_json(report(run_id), compact=True)))
     engine.dispose()
 
 
 def test_a_database_from_version_1_opens_and_keeps_its_runs(store_url):
-    # Given a history written by version 1 (no alerts table yet)
+    # Given a history written by version 1 (no alerts, counters or newest-run tables yet)
     _version_1_database(store_url)
     # When this version opens it
     store = open_store(store_url)
     try:
-        # Then it is upgraded in place: the old run is there and the new tables work
-        assert [r.run_id for r in store.runs()] == ["from-v1"]
+        # Then it is upgraded in place: the old runs are there, the newest known per setup, and the new tables work
+        assert [r.run_id for r in store.runs()] == ["from-v1", "older-v1"]
+        assert [r.run_id for r in store.runs(RunFilter(latest=True))] == ["from-v1"]
+        store.save(report("after-upgrade"), setup="Contoso")
+        assert [r.run_id for r in store.runs(RunFilter(latest=True))] == ["after-upgrade"]
         assert store.get("from-v1").report().run_id == "from-v1"
         store.add_alerts([{"run_id": "from-v1", "setup": "Contoso", "kind": "broke", "payload": {"text": "t"}}])
         assert len(store.pending_alerts()) == 1

@@ -29,9 +29,21 @@ def _create_alerts_and_counters(connection: sa.Connection) -> None:
     schema.run_counters.create(connection)
 
 
+def _create_latest_runs(connection: sa.Connection) -> None:
+    schema.latest_runs.create(connection)
+    runs = schema.runs
+    newest = (sa.select(runs.c.setup, sa.func.max(runs.c.started_at).label("newest"))
+              .group_by(runs.c.setup).subquery())
+    rows = (sa.select(runs.c.setup, sa.func.max(runs.c.id), runs.c.started_at)
+            .join(newest, sa.and_(runs.c.setup == newest.c.setup, runs.c.started_at == newest.c.newest))
+            .group_by(runs.c.setup, runs.c.started_at))
+    connection.execute(schema.latest_runs.insert().from_select(["setup", "run", "started_at"], rows))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     (1, "runs", _create_runs),
     (2, "watch alerts waiting for delivery; hosting run counters", _create_alerts_and_counters),
+    (3, "the newest run of each setup, filled from the runs already stored", _create_latest_runs),
 )
 assert MIGRATIONS[-1][0] == schema.SCHEMA_VERSION
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from checks.history.horizons import Horizon, decode, encode, horizons_of
@@ -100,14 +102,28 @@ def row_of(report: RunReport, *, setup: str | None = None, label: str = "", user
     }
 
 
+def _json(text: str | None, empty: Any) -> Any:
+    """A JSON column's value; the usual empty ones without parsing (listings convert thousands of rows)."""
+    if not text or text in ("[]", "{}"):
+        return empty
+    value = json.loads(text)
+    return tuple(value) if isinstance(value, list) else value
+
+
+@functools.lru_cache(maxsize=1024)
+def _horizons(text: str | None) -> Mapping[Horizon, dt.date]:
+    """The `horizons` column read back (runs of a setup mostly share the same dates: read each text once)."""
+    return MappingProxyType(decode(_json(text, {})))
+
+
 def stored_run(row: Mapping[str, Any]) -> StoredRun:
     """A `runs` row (a mapping of its columns) as a StoredRun."""
     problems = tuple(p for p in (row["problems"] or "").split(", ") if p)
     return StoredRun(
         run_id=row["run_id"], setup=row["setup"], label=row["label"], host=row["host"], port=int(row["port"]),
         profile=row["profile"], started_at=aware_utc(row["started_at"]), finished_at=aware_utc(row["finished_at"]),
-        verdict=Verdict(row["verdict"]), problems=problems, causes=tuple(json.loads(row["causes"] or "[]")),
-        horizons=decode(json.loads(row["horizons"] or "{}")), user=row["user_name"], source=row["source"],
+        verdict=Verdict(row["verdict"]), problems=problems, causes=_json(row["causes"], ()),
+        horizons=_horizons(row["horizons"]), user=row["user_name"], source=row["source"],
         batch_id=row["batch_id"], tool_version=row["tool_version"], report_json=row.get("report") or "")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 NAME_LENGTH = 200  # setup names and labels longer than this are cut when saved
 
 metadata = sa.MetaData()
@@ -67,4 +67,11 @@ run_counters = sa.Table(
     sa.Column("counter", sa.String(NAME_LENGTH), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Index("run_counters_counter_at", "counter", "at"),
+)
+
+latest_runs = sa.Table(
+    "latest_runs", metadata,  # the newest run of each setup, kept on every save: `history --latest` reads 1 row each
+    sa.Column("setup", sa.String(NAME_LENGTH), primary_key=True),
+    sa.Column("run", sa.Integer, nullable=False),  # runs.id
+    sa.Column("started_at", sa.DateTime, nullable=False),
 )

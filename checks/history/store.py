@@ -73,8 +73,11 @@ class RunStore:
         """Save several runs in one transaction (a batch's chunk): each item is (report, row_of options)."""
         rows = [row_of(report, **options) for report, options in items]
         if rows:
+            runs = schema.runs
             with self.engine.begin() as connection:
-                connection.execute(schema.runs.insert(), rows)
+                saved = connection.execute(runs.insert().returning(runs.c.id, runs.c.setup, runs.c.started_at,
+                                                                   sort_by_parameter_order=True), rows).all()
+                _keep_latest(connection, saved)
         return [stored_run(row) for row in rows]
 
     def prune(self, keep_days: int, *, now: dt.datetime | None = None) -> int:
@@ -84,6 +87,8 @@ class RunStore:
         cutoff = naive_utc(now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=keep_days)
         with self.engine.begin() as connection:
             gone = connection.execute(schema.runs.delete().where(schema.runs.c.started_at < cutoff)).rowcount
+            latest = schema.latest_runs
+            connection.execute(latest.delete().where(latest.c.run.not_in(sa.select(schema.runs.c.id))))
             connection.execute(schema.alerts.delete().where(schema.alerts.c.created_at < cutoff))
         return int(gone or 0)
 
@@ -94,10 +99,7 @@ class RunStore:
         runs = schema.runs
         statement = sa.select(*SUMMARY_COLUMNS)
         if query.latest:
-            newest = (sa.select(runs.c.setup, sa.func.max(runs.c.started_at).label("newest"))
-                      .group_by(runs.c.setup).subquery())
-            statement = statement.join(newest, sa.and_(runs.c.setup == newest.c.setup,
-                                                       runs.c.started_at == newest.c.newest))
+            statement = statement.join(schema.latest_runs, runs.c.id == schema.latest_runs.c.run)
         if query.name:
             pattern = f"%{_escape_like(query.name.strip().lower())}%"
             statement = statement.where(sa.or_(sa.func.lower(runs.c.setup).like(pattern, escape="\\"),
@@ -128,21 +130,15 @@ class RunStore:
             raise RunNotFound(f"run {text[:64]!r} {why}")
         return stored_run(rows[0]._mapping)
 
-    def latest_of(self, setups: Iterable[str], *, before: dt.datetime | None = None) -> dict[str, StoredRun]:
+    def latest_of(self, setups: Iterable[str]) -> dict[str, StoredRun]:
         """The newest stored run of each named setup (those with none are left out)."""
         names = list(dict.fromkeys(setups))
-        runs = schema.runs
+        latest = schema.latest_runs
         found: dict[str, StoredRun] = {}
         with self.engine.connect() as connection:
             for start in range(0, len(names), IN_CHUNK):
-                chunk = names[start:start + IN_CHUNK]
-                newest = sa.select(runs.c.setup, sa.func.max(runs.c.started_at).label("newest")).where(
-                    runs.c.setup.in_(chunk))
-                if before is not None:
-                    newest = newest.where(runs.c.started_at < naive_utc(before))
-                newest = newest.group_by(runs.c.setup).subquery()
-                statement = sa.select(*SUMMARY_COLUMNS).join(
-                    newest, sa.and_(runs.c.setup == newest.c.setup, runs.c.started_at == newest.c.newest))
+                statement = (sa.select(*SUMMARY_COLUMNS).join(latest, schema.runs.c.id == latest.c.run)
+                             .where(latest.c.setup.in_(names[start:start + IN_CHUNK])))
                 for row in connection.execute(statement):
                     found[row.setup] = stored_run(row._mapping)
         return found
@@ -208,6 +204,26 @@ class RunStore:
                 connection.execute(table.insert(), [{"counter": key, "at": moment} for key in keys
                                                     for _ in range(count)])
         return None
+
+
+def _keep_latest(connection: sa.Connection, saved: Sequence[Any]) -> None:
+    """Point each setup's `latest_runs` row at the newest of the runs just saved, unless a newer one is there."""
+    newest: dict[str, Any] = {}
+    for row in saved:
+        if row.setup not in newest or row.started_at >= newest[row.setup].started_at:
+            newest[row.setup] = row
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    latest = schema.latest_runs
+    statement = insert(latest)
+    statement = statement.on_conflict_do_update(
+        index_elements=[latest.c.setup], set_={"run": statement.excluded.run,
+                                               "started_at": statement.excluded.started_at},
+        where=latest.c.started_at <= statement.excluded.started_at)
+    connection.execute(statement, [{"setup": r.setup, "run": r.id, "started_at": r.started_at}
+                                   for r in newest.values()])
 
 
 def _escape_like(text: str) -> str:
