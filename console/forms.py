@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.settings.config import SECRET_FIELDS, AuthMethod, FieldError, InvalidSettings, ProfileId, RelayConfig
-from checks.settings.loading import SETTING_KEYS, config_from_values, parse_toml, to_toml
-from checks.settings.profiles import PROFILES, profile
-from checks.settings.providers import Provider
+from checks.settings.fields import FIELDS, FORM_FIELDS, Kind, SettingField, Shown, default
+from checks.settings.loading import config_from_values, parse_toml, to_toml
+from checks.settings.profiles import PROFILES, Profile, profile
 from checks.target_policy import TargetPolicy
 
 FORM_PREFIX = "form."
@@ -29,129 +29,31 @@ class FieldSpec:
     advanced: bool = False
 
 
-def _spec(key: str, label: str, kind: str = "text", help: str = "", **more: Any) -> FieldSpec:
-    return FieldSpec(key, label, kind, help, **more)
+def _form_spec(field: SettingField, preset: Profile) -> FieldSpec:
+    oauth2 = preset.auth is AuthMethod.OAUTH2
+    text = field.form_text(preset.provider, oauth2=oauth2)
+    kind = Kind.TEXT if field.kind is Kind.PATH else field.kind
+    return FieldSpec(field.name, text.label, kind.value, text.help, field.options, text.placeholder, field.advanced)
 
 
-HOST = {
-    Provider.GOOGLE: "Guide: SMTP Server = smtp.gmail.com.",
-    Provider.MICROSOFT: "Guide: SMTP server = smtp.office365.com (US Government: smtp.office365.us).",
-    None: "The relay's host name, from your mail provider or mail administrator.",
-}
-_SECURITY_HELP = ("STARTTLS on 587 is what the guide calls 'Security: TLS'. "
-                  "'tls' is implicit TLS (usually port 465); 'none' sends in clear text.")
-
-_FIELDS: dict[str, FieldSpec] = {
-    "port": _spec("port", "Port", "int", "Guide: 587. Use 465 only with implicit TLS."),
-    "security": _spec("security", "Security", "select", _SECURITY_HELP, options=("starttls", "tls", "none")),
-    "auth": _spec("auth", "Authentication", "select",
-                  "'password': the server asks for a username and password. 'none': an open relay "
-                  "(for example one that trusts your IP address).", options=("password", "none")),
-    "tenant_id": _spec("tenant_id", "Tenant ID", help="Entra ID > App registrations > your app > "
-                       "Overview > Directory (tenant) ID.",
-                       placeholder="00000000-0000-0000-0000-000000000000"),
-    "client_id": _spec("client_id", "Client ID", help="Entra ID > App registrations > your app > "
-                       "Overview > Application (client) ID.",
-                       placeholder="00000000-0000-0000-0000-000000000000"),
-    "client_secret": _spec("client_secret", "Client secret (Value)", "secret",
-                           "Your app > Certificates & secrets > Client secrets > the Value column. It is shown "
-                           "only once, right after 'New client secret'; the Secret ID is not the secret."),
-    "secret_expires": _spec("secret_expires", "Client secret expires on", "date",
-                            "Your app > Certificates & secrets > Client secrets > Expires."),
-    "cloud": _spec("cloud", "Microsoft cloud", "select",
-                   "'global' for almost everyone; 'usgov' for GCC High / DoD; 'china' for 21Vianet.",
-                   options=("global", "usgov", "china")),
-    "refresh_token": _spec("refresh_token", "Refresh token (optional)", "secret",
-                           "Filled in for you by Tools > Sign in with Microsoft. Leave empty to test only the "
-                           "app registration (tenant, client, secret).", advanced=True),
-    "send_test_to": _spec("send_test_to", "Send a test message to (optional)",
-                          help="An address that should receive a real test message. Leave empty to stop before "
-                          "sending anything.", placeholder="you@example.com"),
-    "nameserver": _spec("nameserver", "DNS server", help="Ask this DNS server instead of the system's "
-                        "(IP[:PORT]). The practice lab sets its own.", advanced=True),
-    "connect_to": _spec("connect_to", "Connect to", help="Open the SMTP connection to this address instead of "
-                        "the host's (HOST[:PORT]); the certificate is still checked for the host name.",
-                        advanced=True),
-    "ca_file": _spec("ca_file", "Extra CA file", help="A PEM file with a CA to trust (a private CA or a "
-                     "TLS-inspecting proxy's CA), as a path on the console's machine.", advanced=True),
-    "timeout": _spec("timeout", "Timeout per step (s)", "float", "Seconds each network step may take.",
-                     advanced=True),
-    "deadline": _spec("deadline", "Deadline for the run (s)", "float", "Seconds the whole run may take.",
-                      advanced=True),
-    "login_url": _spec("login_url", "Login URL", help="Only for a private or test Entra endpoint "
-                       "(https://...). Leave empty for Microsoft's.", advanced=True),
-    "graph_url": _spec("graph_url", "Graph URL", help="Only for a private or test Graph endpoint "
-                       "(https://...). Leave empty for Microsoft's.", advanced=True),
-}
-
-_PER_PROVIDER: dict[Provider | str | None, dict[str, FieldSpec]] = {
-    Provider.GOOGLE: {
-        "username": _spec("username", "Username", help="Your full Gmail or Google Workspace address.",
-                          placeholder="name@gmail.com"),
-        "password": _spec("password", "App password", "secret",
-                          "The 16-letter app password: myaccount.google.com/apppasswords (Google Account > "
-                          "Security > 2-Step Verification > App passwords). Not your account password."),
-        "sender": _spec("sender", "Sender", help="Guide: your Gmail or G Suite address (the username).",
-                        placeholder="name@gmail.com"),
-    },
-    Provider.MICROSOFT: {
-        "username": _spec("username", "Username", help="Your Microsoft 365 address (the mailbox that sends).",
-                          placeholder="name@contoso.com"),
-        "password": _spec("password", "Password", "secret", "The password of that Microsoft 365 account."),
-        "sender": _spec("sender", "Sender", help="Guide: your Office 365 address (the username).",
-                        placeholder="name@contoso.com"),
-    },
-    "oauth": {
-        "sender": _spec("sender", "Sender", help="The primary address of the user who signs in "
-                        "(myaccount.microsoft.com > Overview). No alias, no shared mailbox.",
-                        placeholder="name@contoso.com"),
-    },
-    None: {
-        "username": _spec("username", "Username", help="The mailbox or account the relay signs in with.",
-                          placeholder="name@example.com"),
-        "password": _spec("password", "Password", "secret", "The password of that account."),
-        "sender": _spec("sender", "Sender", help="The From address your application uses.",
-                        placeholder="name@example.com"),
-    },
-}
-
-SELECT_OPTIONS = {"profile": tuple(p.value for p in ProfileId), "security": ("starttls", "tls", "none"),
-                  "auth": ("password", "none"), "cloud": ("global", "usgov", "china")}
-ALL_KEYS = tuple(dict.fromkeys(("profile", *SETTING_KEYS, *SECRET_FIELDS)))
-FORM_KEYS = tuple(k for k in ALL_KEYS if not k.endswith("_env"))
-
-
-def host_spec(profile_id: str) -> FieldSpec:
-    return _spec("host", "SMTP server", help=HOST[profile(profile_id).provider], placeholder="smtp.example.com")
+SELECT_OPTIONS = {f.name: f.options for f in FORM_FIELDS if f.kind is Kind.CHOICE}
+FORM_KEYS = tuple(f.name for f in FORM_FIELDS)
+_ON_THE_FORM = tuple(sorted((f for f in FORM_FIELDS if f.shown is not Shown.PICKER), key=lambda f: f.form_rank))
 
 
 def fields_for(profile_id: str, *, auth: str = "password") -> tuple[FieldSpec, ...]:
-    """The inputs the profile needs, in screen order (advanced ones flagged)."""
+    """The inputs the profile needs, in screen order (advanced ones flagged), as the field table says."""
     preset = profile(profile_id)
-    server = (host_spec(profile_id), _FIELDS["port"], _FIELDS["security"])
-    if preset.auth is AuthMethod.OAUTH2:
-        own = _PER_PROVIDER["oauth"]
-        main = (_FIELDS["tenant_id"], _FIELDS["client_id"], _FIELDS["client_secret"], _FIELDS["secret_expires"],
-                own["sender"], _FIELDS["cloud"])
-        extra = (_FIELDS["refresh_token"], _FIELDS["login_url"], _FIELDS["graph_url"])
-    else:
-        own = _PER_PROVIDER[preset.provider]
-        if preset.id is ProfileId.CUSTOM:
-            account = (_FIELDS["auth"],) + ((own["username"], own["password"]) if auth != "none" else ())
-        else:
-            account = (own["username"], own["password"])
-        main = (*account, own["sender"])
-        extra = ()
-    advanced = tuple(_FIELDS[k] for k in ("nameserver", "connect_to", "ca_file", "timeout", "deadline"))
-    return (*server, *main, _FIELDS["send_test_to"], *advanced, *extra)
+    oauth2 = preset.auth is AuthMethod.OAUTH2
+    return tuple(_form_spec(f, preset) for f in _ON_THE_FORM if f.shows(profile=preset.id, oauth2=oauth2, auth=auth))
 
 
 def preset_values(profile_id: str) -> dict[str, Any]:
-    """The guide's values for a profile (what the form shows after picking it)."""
+    """The guide's values for a profile (what the form shows after picking it); other defaults are RelayConfig's."""
     preset = profile(profile_id)
-    return {"profile": preset.id.value, "host": preset.host, "port": preset.port,
-            "security": preset.security.value, "auth": "password", "cloud": "global", "timeout": 10.0,
-            "deadline": 60.0}
+    values = {f.name: default(f.name) for f in FORM_FIELDS if default(f.name) is not None}
+    return {**values, "profile": preset.id.value, "host": preset.host, "port": preset.port,
+            "security": preset.security.value, "auth": SELECT_OPTIONS["auth"][0]}
 
 
 def profile_label(profile_id: str) -> str:
@@ -243,11 +145,12 @@ def form_values_for(values: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         if key not in FORM_KEYS or key in SECRET_FIELDS or value is None:
             continue
-        if key in ("port", "timeout", "deadline"):
-            number = _number_or_none(value, int if key == "port" else float)
+        kind = FIELDS[key].kind
+        if kind in (Kind.INT, Kind.FLOAT):
+            number = _number_or_none(value, int if kind is Kind.INT else float)
             if number is not None:
                 out[key] = number
-        elif key == "secret_expires":
+        elif kind is Kind.DATE:
             out[key] = value if isinstance(value, dt.date) else _date_or_none(str(value))
         elif key in SELECT_OPTIONS:
             text = str(value).strip().lower()

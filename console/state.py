@@ -6,6 +6,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from checks.settings.config import SECRET_FIELDS
+from checks.settings.fields import FIELDS, Kind
 from checks.settings.secret import Secret
 from console.forms import FORM_KEYS, FORM_PREFIX, form_values_for, preset_values
 
@@ -73,11 +74,9 @@ def load_form(state: MutableMapping[str, Any], values: Mapping[str, Any]) -> Non
             continue
         if field in converted:
             state[key(field)] = converted[field]
-        elif field in ("username", "sender", "tenant_id",
-                       "client_id", "send_test_to", "nameserver", "connect_to", "ca_file", "login_url",
-                       "graph_url"):
+        elif FIELDS[field].kind in (Kind.TEXT, Kind.PATH):
             state[key(field)] = ""
-        elif field == "secret_expires":
+        elif FIELDS[field].kind is Kind.DATE:
             state[key(field)] = None
 
 

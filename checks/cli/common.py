@@ -7,6 +7,7 @@ import getpass
 from pathlib import Path
 from typing import IO, Any
 
+from checks.settings.fields import EXPOSED, SETTING_KEYS, SettingField
 from checks.terminal import is_terminal
 
 EXIT_OK = 0
@@ -17,13 +18,7 @@ DB_HELP = ("history database: sqlite:///PATH or postgresql://USER@HOST/DB (defau
            "SQLite file in your user data folder)")
 
 
-PROFILES = "gmail|workspace|m365-basic|m365-oauth2|custom"
-# CLI option dest -> settings key (all are the same name; kept explicit so a rename cannot slip through).
-SETTING_OPTIONS = (
-    "profile", "host", "port", "security", "auth", "username", "sender", "password_env", "ca_file", "nameserver",
-    "connect_to", "timeout", "deadline", "tenant_id", "client_id", "client_secret_env", "secret_expires",
-    "refresh_token_env", "cloud", "login_url", "graph_url", "send_test_to",
-)
+SETTING_OPTIONS = SETTING_KEYS  # CLI option dests: the settings keys of the field table
 
 
 class UsageError(Exception):
@@ -34,31 +29,14 @@ def add_settings_arguments(parser: Any) -> None:
     """The relay settings flags (shared by `run` and `audit`); secrets only by environment or stdin."""
     setup = parser.add_argument_group("settings")
     setup.add_argument("--config", metavar="FILE.toml", help="settings file (keys as the long options, '-' as '_')")
-    setup.add_argument("--profile", metavar=f"{{{PROFILES.replace('|', ',')}}}", help="preset from the setup guide")
-    setup.add_argument("--host", metavar="H", help="relay host name")
-    setup.add_argument("--port", metavar="N", help="relay port (587 STARTTLS, 465 implicit TLS)")
-    setup.add_argument("--security", metavar="{starttls,tls,none}")
-    setup.add_argument("--auth", metavar="{password,oauth2,oauth2-app,none}", help="how to sign in")
-    setup.add_argument("--username", metavar="U", help="sign-in address")
-    setup.add_argument("--sender", metavar="ADDR", help="From address the relay will use")
-    secret = setup.add_mutually_exclusive_group()
-    secret.add_argument("--password-env", metavar="VAR", help="read the password from environment variable VAR")
-    secret.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    setup.add_argument("--ca-file", metavar="PEM", help="extra CA to trust for every TLS connection of the run")
-    setup.add_argument("--nameserver", metavar="IP[:PORT]", help="DNS server to ask instead of the system's")
-    setup.add_argument("--connect-to", metavar="HOST[:PORT]",
-                       help="connect there instead of the resolved address (the host name is still used for TLS)")
-    setup.add_argument("--timeout", metavar="SECONDS", help="per network step")
-    setup.add_argument("--deadline", metavar="SECONDS", help="for the whole run")
-    setup.add_argument("--tenant-id", metavar="T")
-    setup.add_argument("--client-id", metavar="C")
-    setup.add_argument("--client-secret-env", metavar="VAR", help="read the client secret from environment VAR")
-    setup.add_argument("--secret-expires", metavar="YYYY-MM-DD", help="client secret expiry date")
-    setup.add_argument("--refresh-token-env", metavar="VAR", help="read the refresh token from environment VAR")
-    setup.add_argument("--cloud", metavar="{global,usgov,china}")
-    setup.add_argument("--login-url", metavar="URL", help="Entra ID login endpoint (https)")
-    setup.add_argument("--graph-url", metavar="URL", help="Microsoft Graph endpoint (https)")
-    setup.add_argument("--send-test-to", metavar="ADDR", help="send a test message to this address")
+    for spec in EXPOSED:
+        if spec.secret and spec.secret.stdin_help:
+            either = setup.add_mutually_exclusive_group()
+            either.add_argument(spec.flag, metavar=spec.cli_metavar, help=spec.secret.env_help)
+            either.add_argument(spec.stdin_flag, action="store_true", help=spec.secret.stdin_help)
+        else:
+            setup.add_argument(spec.flag, metavar=spec.cli_metavar,
+                               help=spec.secret.env_help if spec.secret else spec.cli_help)
 
 
 def add_allow_incomplete(parser: Any) -> None:
@@ -95,15 +73,22 @@ def settings_values(args: argparse.Namespace, *, stdin: IO[str]) -> dict[str, An
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value
-    if args.password_stdin:
-        password = getpass.getpass("Password: ") if is_terminal(stdin) else stdin.read()
-        password = password[:-1] if password.endswith("\n") else password
-        password = password[:-1] if password.endswith("\r") else password
-        if not password:
-            raise UsageError("--password-stdin: nothing was read from standard input")
-        values.pop("password_env", None)
-        values["password"] = password
+    for spec in EXPOSED:
+        if spec.secret and spec.secret.stdin_help and getattr(args, spec.stdin_flag[2:].replace("-", "_"), False):
+            values.pop(spec.key, None)
+            values[spec.name] = _read_secret(spec, stdin)
     return values
+
+
+def _read_secret(spec: SettingField, stdin: IO[str]) -> str:
+    """A secret from standard input (a prompt on a terminal), without its line end."""
+    label = spec.form.label if spec.form else spec.name
+    secret = getpass.getpass(f"{label}: ") if is_terminal(stdin) else stdin.read()
+    secret = secret[:-1] if secret.endswith("\n") else secret
+    secret = secret[:-1] if secret.endswith("\r") else secret
+    if not secret:
+        raise UsageError(f"{spec.stdin_flag}: nothing was read from standard input")
+    return secret
 
 
 def parse_only(text: str) -> tuple[Any, ...]:

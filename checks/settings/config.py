@@ -60,9 +60,6 @@ class InvalidSettings(ValueError):
         super().__init__("; ".join(str(e) for e in self.errors))
 
 
-SECRET_FIELDS = ("password", "client_secret", "refresh_token")
-
-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -183,6 +180,9 @@ class RelayConfig:
                 value = str(value)
             out[f.name] = value
         return out
+
+
+SECRET_FIELDS = tuple(f.name for f in fields(RelayConfig) if f.type == "Secret | None")  # never printed or saved
 
 
 def split_host_port(text: str, *, default_port: int) -> tuple[str, int]:

@@ -14,7 +14,6 @@ from checks.settings.config import (
     CA_FILE_PROBLEM,
     MAX_CA_FILE_BYTES,
     SECRET_FIELDS,
-    AuthMethod,
     Cloud,
     FieldError,
     InvalidSettings,
@@ -23,18 +22,13 @@ from checks.settings.config import (
     Security,
     has_control_chars,
 )
+from checks.settings.fields import ENV_REFERENCES, EXPOSED, FIELDS, SETTING_KEYS, Kind, SettingField
 from checks.settings.profiles import profile
 from checks.settings.secret import Secret
 
-# Keys a settings file or batch row may hold (docs/design.md), plus the extensions this project adds.
-SETTING_KEYS = (
-    "profile", "host", "port", "security", "auth", "username", "sender", "password_env", "ca_file",
-    "nameserver", "connect_to", "timeout", "deadline", "tenant_id", "client_id", "client_secret_env",
-    "secret_expires", "refresh_token_env", "cloud", "login_url", "graph_url", "send_test_to",
-)
-ENV_REFERENCES = {"password_env": "password", "client_secret_env": "client_secret",
-                  "refresh_token_env": "refresh_token"}
-_ENUMS = {"profile": ProfileId, "security": Security, "auth": AuthMethod, "cloud": Cloud}
+# Conversion order (and so the order of the errors): choices first, as the profile and cloud set the defaults.
+_KIND_ORDER = {Kind.CHOICE: 0, Kind.TEXT: 1, Kind.INT: 2, Kind.FLOAT: 2, Kind.PATH: 3, Kind.DATE: 4, Kind.SECRET: 5}
+_CONVERSION_ORDER = tuple(sorted(EXPOSED, key=lambda f: _KIND_ORDER[f.kind]))
 
 
 def _choices(enum: type) -> str:
@@ -62,6 +56,38 @@ def _ca_file_problem(text: str) -> str | None:
     return CA_FILE_PROBLEM
 
 
+def _convert(spec: SettingField, value: Any) -> Any:
+    """One loose value -> the RelayConfig value of `spec`; ValueError with the message for the user."""
+    if spec.kind is Kind.SECRET:
+        return value if isinstance(value, Secret) else Secret(_text(value))
+    if spec.kind is Kind.DATE:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(_text(value).strip())
+        except ValueError:
+            raise ValueError("must be a date written YYYY-MM-DD") from None
+    text = _text(value).strip()
+    if spec.kind is Kind.CHOICE and spec.choices is not None:
+        try:
+            return spec.choices(text.lower())
+        except ValueError:
+            raise ValueError(f"must be one of {_choices(spec.choices)} (got {_text(value)[:40]!r})") from None
+    if spec.kind in (Kind.INT, Kind.FLOAT):
+        try:
+            return int(text) if spec.kind is Kind.INT else float(text)
+        except (ValueError, OverflowError):
+            raise ValueError(f"must be {spec.number_hint} (got {_text(value)[:40]!r})") from None
+    if spec.kind is Kind.PATH:
+        problem = _ca_file_problem(text)
+        if problem:
+            raise ValueError(problem)
+        return Path(text)
+    return text
+
+
 def config_from_values(
     values: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
 ) -> RelayConfig:
@@ -77,12 +103,14 @@ def config_from_values(
         errors.append(FieldError(key, f"is not a setting (known: {', '.join(SETTING_KEYS)})"))
 
     parsed: dict[str, Any] = {}
-    for key, enum in _ENUMS.items():
-        if key in raw:
-            try:
-                parsed[key] = enum(_text(raw[key]).strip().lower())
-            except ValueError:
-                errors.append(FieldError(key, f"must be one of {_choices(enum)} (got {_text(raw[key])[:40]!r})"))
+    for spec in _CONVERSION_ORDER:
+        name = spec.name
+        if name not in raw:
+            continue
+        try:
+            parsed[name] = _convert(spec, raw[name])
+        except ValueError as exc:
+            errors.append(FieldError(name, str(exc)))
     preset = profile(parsed.get("profile", ProfileId.CUSTOM))
     cloud = parsed.get("cloud", Cloud.GLOBAL)
     config: dict[str, Any] = {
@@ -96,41 +124,6 @@ def config_from_values(
     if "security" in parsed and "port" not in raw:
         config["port"] = 465 if parsed["security"] is Security.TLS else 587
 
-    for key in ("host", "username", "sender", "nameserver", "connect_to", "tenant_id", "client_id",
-                "login_url", "graph_url", "send_test_to"):
-        if key in raw:
-            config[key] = _text(raw[key]).strip()
-    for key, kind, hint in (("port", int, "a whole number from 1 to 65535"),
-                            ("timeout", float, "a number of seconds"), ("deadline", float, "a number of seconds")):
-        if key in raw:
-            try:
-                text = _text(raw[key]).strip()
-                config[key] = int(text) if kind is int else float(text)
-            except (ValueError, OverflowError):
-                errors.append(FieldError(key, f"must be {hint} (got {_text(raw[key])[:40]!r})"))
-    if "ca_file" in raw:
-        ca_file = _text(raw["ca_file"]).strip()
-        problem = _ca_file_problem(ca_file)
-        if problem:
-            errors.append(FieldError("ca_file", problem))
-        else:
-            config["ca_file"] = Path(ca_file)
-    if "secret_expires" in raw:
-        value = raw["secret_expires"]
-        if isinstance(value, dt.datetime):
-            config["secret_expires"] = value.date()
-        elif isinstance(value, dt.date):
-            config["secret_expires"] = value
-        else:
-            try:
-                config["secret_expires"] = dt.date.fromisoformat(_text(value).strip())
-            except ValueError:
-                errors.append(FieldError("secret_expires", "must be a date written YYYY-MM-DD"))
-
-    for key in SECRET_FIELDS:
-        if key in raw:
-            value = raw[key]
-            config[key] = value if isinstance(value, Secret) else Secret(_text(value))
     for ref_key, secret_key in ENV_REFERENCES.items():
         if ref_key in raw and secret_key not in config:
             name = _text(raw[ref_key]).strip()
@@ -197,7 +190,7 @@ def to_toml(config: RelayConfig) -> str:
     """The settings as a TOML file without any secret (the app's 'save settings')."""
     lines = []
     for key, value in config.public_settings().items():
-        if key in ("ehlo_name",):
+        if not FIELDS[key].exposed:
             continue
         if isinstance(value, bool):
             rendered = "true" if value else "false"
