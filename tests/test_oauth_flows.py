@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
+from checks.knowledge.catalog import explain_reply
 from checks.model import Status
 from checks.oauth.claims import decode_claims, explain_xoauth2_failure
 from checks.oauth.client import check_client
@@ -242,9 +243,11 @@ def test_smtp_auth_disabled_reply_is_decoded(entra):
     # When the token is used for XOAUTH2
     reply = e.xoauth2_validator("alice@contoso.example", token)
     finding = explain_xoauth2_failure(535, reply[4:], decode_claims(token))
-    # Then the 5.7.139 reply leads to Set-CASMailbox
+    # Then the 5.7.139 reply leads to Set-CASMailbox, with the same fix text as a password sign-in gets
     assert reply.startswith("535 5.7.139")
     assert finding is not None and "Set-CASMailbox" in finding.remediation
+    assert finding.remediation == explain_reply(535, reply[4:]).fix
+    assert any(c.code.startswith("Set-CASMailbox -Identity alice@contoso.example ") for c in finding.commands)
 
 
 def test_app_only_token_is_accepted_for_a_mailbox(entra):

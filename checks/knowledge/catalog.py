@@ -425,6 +425,12 @@ def _from_entry(entry: _Entry, code: int | None, enh: str, matched: str) -> Expl
     )
 
 
+def commands_for(entry_id: str, values: Mapping[str, str] | None = None) -> tuple[Command, ...]:
+    """The copy-ready commands of a catalog entry with the known values (mailbox, host...) filled in."""
+    found = entry(entry_id)
+    return tuple(fill(c, values) for c in found.commands) if found is not None else ()
+
+
 def from_net_entry(entry: _Entry, matched: str) -> Explanation:
     """The explanation of a network, TLS or library error (no SMTP code), keeping the words that matched."""
     return replace(_from_entry(entry, None, "", matched), code="", enhanced_code="",

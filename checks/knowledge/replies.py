@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from checks.model import Finding, Status
 from checks.smtp.session import SmtpReply
 
 
 def finding_for_reply(status: Status, lead: str, reply: SmtpReply, *, transcript: tuple[str, ...] = (),
-                      details: str = "", facts: dict | None = None) -> Finding:
-    """A finding whose summary names the reply ('<lead>: <what it means> (535 5.7.139).'), cause and fix."""
-    from checks.knowledge.catalog import explain_reply
+                      details: str = "", facts: dict | None = None,
+                      values: Mapping[str, str] | None = None) -> Finding:
+    """A finding whose summary names the reply ('<lead>: <what it means> (535 5.7.139).'), cause, fix and the
+    catalog's copy-ready commands filled with `values` (mailbox, host, port...)."""
+    from checks.knowledge.catalog import commands_for, explain_reply
 
     explanation = explain_reply(reply.code, reply.text)
     code = " ".join(part for part in (str(reply.code), explanation.enhanced_code) if part)
@@ -21,4 +25,5 @@ def finding_for_reply(status: Status, lead: str, reply: SmtpReply, *, transcript
         remediation=explanation.fix, guide_section=explanation.guide_section, reply=str(reply),
         transcript=transcript, facts={"reply_code": reply.code, "knowledge_entry": explanation.entry_id,
                                       **(facts or {})},
+        commands=commands_for(explanation.entry_id, values),
     )

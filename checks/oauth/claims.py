@@ -79,13 +79,15 @@ def explain_xoauth2_failure(reply_code: int, reply_text: str, token_claims: Mapp
     """Why Exchange refused AUTH XOAUTH2 (535 5.7.3 / 5.7.139), judged from the token's claims; None if unclear."""
     text = reply_text or ""
     reply = f"{reply_code} {text}".strip()
-    if "5.7.139" in text:
-        scope = "Mailbox" if "mailbox" in text.lower() else "Tenant"
-        fix = ("Set-CASMailbox -Identity <sender> -SmtpClientAuthenticationDisabled $false" if scope == "Mailbox"
-               else "Set-TransportConfig -SmtpClientAuthenticationDisabled $false (or enable it for the one "
-                    "mailbox with Set-CASMailbox)")
-        return Finding(Status.FAIL, f"SMTP AUTH is disabled for the {scope.lower()}; the token itself was fine.",
-                       remediation=fix, guide_section=GuideSection.M365_SMTP_AUTH, reply=reply)
+    if "5.7.139" in text:  # a policy refusal: the catalog's one fix text, the same as for a password sign-in
+        from checks.knowledge.catalog import commands_for, explain_reply
+
+        explanation = explain_reply(reply_code, text)
+        return Finding(Status.FAIL, f"{explanation.title} (5.7.139); the token itself was fine.",
+                       details=explanation.cause, remediation=explanation.fix,
+                       guide_section=explanation.guide_section, reply=reply,
+                       commands=commands_for(explanation.entry_id, {"mailbox": str(user_of(token_claims))}),
+                       facts={"knowledge_entry": explanation.entry_id})
     if reply_code != 535:
         return None
     aud = str(token_claims.get("aud") or "")

@@ -119,7 +119,9 @@ def check_credentials(ctx: CheckContext) -> Finding:
         if decoded is not None:
             return decoded
     return finding_for_reply(Status.FAIL, f"Sign-in as {who} refused",
-                             reply, transcript=step.transcript(), facts={"mechanism": mechanism})
+                             reply, transcript=step.transcript(), facts={"mechanism": mechanism},
+                             values={"mailbox": who or "", "username": who or "", "host": config.host,
+                                     "port": str(config.port)})
 
 
 def _explain_xoauth2(ctx: CheckContext, reply: SmtpReply, step: Step) -> Finding | None:
@@ -131,4 +133,4 @@ def _explain_xoauth2(ctx: CheckContext, reply: SmtpReply, step: Step) -> Finding
         return None
     return Finding(finding.status, finding.summary, details=finding.details, remediation=finding.remediation,
                    guide_section=finding.guide_section, reply=str(reply), transcript=step.transcript(),
-                   facts=finding.facts)
+                   facts=finding.facts, commands=finding.commands)
