@@ -114,6 +114,7 @@ class SettingField:
 
 
 _GOOGLE, _MICROSOFT = PROVIDERS[Provider.GOOGLE], PROVIDERS[Provider.MICROSOFT]
+_DOD_HOST = next(t.smtp_hosts[0] for t in _MICROSOFT.service(Cloud.USGOV).tenancies if t.name == "DoD")
 _GUID = "00000000-0000-0000-0000-000000000000"
 _SECURITY_HELP = ("STARTTLS on 587 is what the guide calls 'Security: TLS'. "
                   "'tls' is implicit TLS (usually port 465); 'none' sends in clear text.")
@@ -126,7 +127,7 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
         form_by={
             "google": FormText("SMTP server", f"Guide: SMTP Server = {_GOOGLE.guide_host()}.", "smtp.example.com"),
             "microsoft": FormText("SMTP server", f"Guide: SMTP server = {_MICROSOFT.guide_host()} (US Government: "
-                                  f"{_MICROSOFT.guide_host(Cloud.USGOV)}).", "smtp.example.com"),
+                                  f"{_MICROSOFT.guide_host(Cloud.USGOV)}; DoD: {_DOD_HOST}).", "smtp.example.com"),
         }, form_rank=1),
     SettingField("port", Kind.INT, "N", "relay port (587 STARTTLS, 465 implicit TLS)",
                  number_hint="a whole number from 1 to 65535",
@@ -193,7 +194,8 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
         "Refresh token (optional)", "Filled in for you by Tools > Sign in with Microsoft. Leave empty to test only "
         "the app registration (tenant, client, secret)."), shown=Shown.OAUTH2, form_rank=50, advanced=True),
     SettingField("cloud", Kind.CHOICE, choices=Cloud, form=FormText(
-        "Microsoft cloud", "'global' for almost everyone; 'usgov' for GCC High / DoD; 'china' for 21Vianet."),
+        "Microsoft cloud", "'global' for almost everyone; 'usgov' for GCC High / DoD; 'china' for 21Vianet. DoD "
+        f"tenants set the SMTP server to {_DOD_HOST}; Graph then follows."),
         shown=Shown.OAUTH2, form_rank=25),
     SettingField("login_url", Kind.TEXT, "URL", "Entra ID login endpoint (https)", form=FormText(
         "Login URL", "Only for a private or test Entra endpoint (https://...). Leave empty for Microsoft's."),
