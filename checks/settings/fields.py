@@ -65,7 +65,7 @@ class SettingField:
     number_hint: str = ""  # Kind.INT / FLOAT: what the parse error says the value must be
     secret: SecretSource | None = None
     form: FormText | None = None
-    form_by: Mapping[str, FormText] = field(default_factory=dict)  # per provider value, '' (custom) or 'oauth2'
+    form_by: Mapping[Provider | str, FormText] = field(default_factory=dict)  # per provider, or "oauth2"
     shown: Shown = Shown.ALWAYS
     form_rank: int = 0  # position on the form
     advanced: bool = False  # on the form: inside 'Advanced'
@@ -100,7 +100,7 @@ class SettingField:
         """Label and help for this field on a profile of `provider` (the OAuth2 profile may have its own)."""
         if oauth2 and "oauth2" in self.form_by:
             return self.form_by["oauth2"]
-        return self.form_by.get(provider.value if provider else "", self.form) or FormText(self.name)
+        return (self.form_by.get(provider) if provider else None) or self.form or FormText(self.name)
 
     def shows(self, *, profile: ProfileId, oauth2: bool, auth: str) -> bool:
         """Does the form show this field for the profile (`oauth2`: its sign-in is OAuth2) and chosen auth?"""
@@ -125,8 +125,8 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
     SettingField("host", Kind.TEXT, "H", "relay host name", form=FormText(
         "SMTP server", "The relay's host name, from your mail provider or mail administrator.", "smtp.example.com"),
         form_by={
-            "google": FormText("SMTP server", f"Guide: SMTP Server = {_GOOGLE.guide_host()}.", "smtp.example.com"),
-            "microsoft": FormText("SMTP server", f"Guide: SMTP server = {_MICROSOFT.guide_host()} (US Government: "
+            Provider.GOOGLE: FormText("SMTP server", f"Guide: SMTP Server = {_GOOGLE.guide_host()}.", "smtp.example.com"),
+            Provider.MICROSOFT: FormText("SMTP server", f"Guide: SMTP server = {_MICROSOFT.guide_host()} (US Government: "
                                   f"{_MICROSOFT.guide_host(Cloud.USGOV)}; DoD: {_DOD_HOST}).", "smtp.example.com"),
         }, form_rank=1),
     SettingField("port", Kind.INT, "N", "relay port (587 STARTTLS, 465 implicit TLS)",
@@ -139,24 +139,24 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
         form_choices=(AuthMethod.PASSWORD.value, AuthMethod.NONE.value)),
     SettingField("username", Kind.TEXT, "U", "sign-in address", form=FormText(
         "Username", "The mailbox or account the relay signs in with.", "name@example.com"), form_by={
-            "google": FormText("Username", "Your full Gmail or Google Workspace address.", "name@gmail.com"),
-            "microsoft": FormText("Username", "Your Microsoft 365 address (the mailbox that sends).",
+            Provider.GOOGLE: FormText("Username", "Your full Gmail or Google Workspace address.", "name@gmail.com"),
+            Provider.MICROSOFT: FormText("Username", "Your Microsoft 365 address (the mailbox that sends).",
                                   "name@contoso.com"),
         }, shown=Shown.PASSWORD, form_rank=11),
     SettingField("sender", Kind.TEXT, "ADDR", "From address the relay will use", form=FormText(
         "Sender", "The From address your application uses.", "name@example.com"), form_by={
-            "google": FormText("Sender", "Guide: your Gmail or G Suite address (the username).", "name@gmail.com"),
-            "microsoft": FormText("Sender", "Guide: your Office 365 address (the username).", "name@contoso.com"),
+            Provider.GOOGLE: FormText("Sender", "Guide: your Gmail or G Suite address (the username).", "name@gmail.com"),
+            Provider.MICROSOFT: FormText("Sender", "Guide: your Office 365 address (the username).", "name@contoso.com"),
             "oauth2": FormText("Sender", "The primary address of the user who signs in (myaccount.microsoft.com > "
                                "Overview). No alias, no shared mailbox.", "name@contoso.com"),
         }, form_rank=24),
     SettingField("password", Kind.SECRET, "VAR", secret=SecretSource(
         "read the password from environment variable VAR", stdin_help="read the password from standard input"),
         form=FormText("Password", "The password of that account."), form_by={
-            "google": FormText("App password", "The 16-letter app password: myaccount.google.com/apppasswords "
+            Provider.GOOGLE: FormText("App password", "The 16-letter app password: myaccount.google.com/apppasswords "
                                "(Google Account > Security > 2-Step Verification > App passwords). Not your account "
                                "password."),
-            "microsoft": FormText("Password", "The password of that Microsoft 365 account."),
+            Provider.MICROSOFT: FormText("Password", "The password of that Microsoft 365 account."),
         }, shown=Shown.PASSWORD, form_rank=12),
     SettingField("ca_file", Kind.PATH, "PEM", "extra CA to trust for every TLS connection of the run",
                  form=FormText("Extra CA file", "A PEM file with a CA to trust (a private CA or a TLS-inspecting "
