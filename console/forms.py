@@ -110,7 +110,7 @@ def errors_by_field(errors: tuple[FieldError, ...]) -> dict[str, list[str]]:
 def settings_toml(values: Mapping[str, Any]) -> tuple[str | None, tuple[FieldError, ...]]:
     """The form's settings as TOML without secrets (to_toml); secrets not typed yet do not block saving."""
     merged = dict(values)
-    for key in ("password", "client_secret"):  # stand-ins never written: to_toml leaves every secret out
+    for key in SECRET_FIELDS:  # stand-ins never written: to_toml leaves every secret out
         merged[key] = merged.get(key) or "not-saved"
     config, errors = build_config(merged)
     if config is None:
