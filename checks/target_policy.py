@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from checks.settings.config import FieldError, InvalidSettings, RelayConfig
+from checks.settings.fields import SETTING_FIELDS
 from checks.settings.providers import KNOWN_RELAY_HOSTS
 
 ENV_RESTRICT = "RELAY_CONSOLE_RESTRICT_TARGETS"
@@ -16,7 +17,7 @@ ENV_PORTS = "RELAY_CONSOLE_ALLOWED_PORTS"
 ENV_NETWORKS = "RELAY_CONSOLE_ALLOWED_NETWORKS"
 DEFAULT_HOSTS = KNOWN_RELAY_HOSTS
 DEFAULT_PORTS = frozenset({25, 465, 587})
-OVERRIDES = ("nameserver", "connect_to", "login_url", "graph_url", "ca_file")
+OVERRIDES = tuple(f.name for f in SETTING_FIELDS if f.local_only)
 
 
 class TargetRefused(InvalidSettings):

@@ -71,6 +71,7 @@ class SettingField:
     advanced: bool = False  # on the form: inside 'Advanced'
     form_choices: tuple[str, ...] = ()  # the form offers only these of `choices`
     exposed: bool = True  # False: set by code only (no flag, file key or form field)
+    local_only: bool = False  # overrides where to connect or what to trust: refused on a hosted console
 
     @property
     def key(self) -> str:
@@ -125,9 +126,11 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
     SettingField("host", Kind.TEXT, "H", "relay host name", form=FormText(
         "SMTP server", "The relay's host name, from your mail provider or mail administrator.", "smtp.example.com"),
         form_by={
-            Provider.GOOGLE: FormText("SMTP server", f"Guide: SMTP Server = {_GOOGLE.guide_host()}.", "smtp.example.com"),
-            Provider.MICROSOFT: FormText("SMTP server", f"Guide: SMTP server = {_MICROSOFT.guide_host()} (US Government: "
-                                  f"{_MICROSOFT.guide_host(Cloud.USGOV)}; DoD: {_DOD_HOST}).", "smtp.example.com"),
+            Provider.GOOGLE: FormText("SMTP server", f"Guide: SMTP Server = {_GOOGLE.guide_host()}.",
+                                      "smtp.example.com"),
+            Provider.MICROSOFT: FormText("SMTP server", f"Guide: SMTP server = {_MICROSOFT.guide_host()} "
+                                         f"(US Government: {_MICROSOFT.guide_host(Cloud.USGOV)}; DoD: {_DOD_HOST}).",
+                                         "smtp.example.com"),
         }, form_rank=1),
     SettingField("port", Kind.INT, "N", "relay port (587 STARTTLS, 465 implicit TLS)",
                  number_hint="a whole number from 1 to 65535",
@@ -141,34 +144,37 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
         "Username", "The mailbox or account the relay signs in with.", "name@example.com"), form_by={
             Provider.GOOGLE: FormText("Username", "Your full Gmail or Google Workspace address.", "name@gmail.com"),
             Provider.MICROSOFT: FormText("Username", "Your Microsoft 365 address (the mailbox that sends).",
-                                  "name@contoso.com"),
+                                         "name@contoso.com"),
         }, shown=Shown.PASSWORD, form_rank=11),
     SettingField("sender", Kind.TEXT, "ADDR", "From address the relay will use", form=FormText(
         "Sender", "The From address your application uses.", "name@example.com"), form_by={
-            Provider.GOOGLE: FormText("Sender", "Guide: your Gmail or G Suite address (the username).", "name@gmail.com"),
-            Provider.MICROSOFT: FormText("Sender", "Guide: your Office 365 address (the username).", "name@contoso.com"),
+            Provider.GOOGLE: FormText("Sender", "Guide: your Gmail or G Suite address (the username).",
+                                      "name@gmail.com"),
+            Provider.MICROSOFT: FormText("Sender", "Guide: your Office 365 address (the username).",
+                                         "name@contoso.com"),
             "oauth2": FormText("Sender", "The primary address of the user who signs in (myaccount.microsoft.com > "
                                "Overview). No alias, no shared mailbox.", "name@contoso.com"),
         }, form_rank=24),
     SettingField("password", Kind.SECRET, "VAR", secret=SecretSource(
         "read the password from environment variable VAR", stdin_help="read the password from standard input"),
         form=FormText("Password", "The password of that account."), form_by={
-            Provider.GOOGLE: FormText("App password", "The 16-letter app password: myaccount.google.com/apppasswords "
-                               "(Google Account > Security > 2-Step Verification > App passwords). Not your account "
-                               "password."),
+            Provider.GOOGLE: FormText("App password", "The 16-letter app password: "
+                                      "myaccount.google.com/apppasswords (Google Account > Security > 2-Step "
+                                      "Verification > App passwords). Not your account password."),
             Provider.MICROSOFT: FormText("Password", "The password of that Microsoft 365 account."),
         }, shown=Shown.PASSWORD, form_rank=12),
     SettingField("ca_file", Kind.PATH, "PEM", "extra CA to trust for every TLS connection of the run",
                  form=FormText("Extra CA file", "A PEM file with a CA to trust (a private CA or a TLS-inspecting "
-                               "proxy's CA), as a path on the console's machine."), form_rank=42, advanced=True),
+                               "proxy's CA), as a path on the console's machine."), form_rank=42, advanced=True,
+                 local_only=True),
     SettingField("nameserver", Kind.TEXT, "IP[:PORT]", "DNS server to ask instead of the system's",
                  form=FormText("DNS server", "Ask this DNS server instead of the system's (IP[:PORT]). The practice "
-                               "lab sets its own."), form_rank=40, advanced=True),
+                               "lab sets its own."), form_rank=40, advanced=True, local_only=True),
     SettingField("connect_to", Kind.TEXT, "HOST[:PORT]",
                  "connect there instead of the resolved address (the host name is still used for TLS)",
                  form=FormText("Connect to", "Open the SMTP connection to this address instead of the host's "
                                "(HOST[:PORT]); the certificate is still checked for the host name."),
-                 form_rank=41, advanced=True),
+                 form_rank=41, advanced=True, local_only=True),
     SettingField("timeout", Kind.FLOAT, "SECONDS", "per network step", number_hint="a number of seconds",
                  form=FormText("Timeout per step (s)", "Seconds each network step may take."), form_rank=43,
                  advanced=True),
@@ -199,10 +205,10 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
         shown=Shown.OAUTH2, form_rank=25),
     SettingField("login_url", Kind.TEXT, "URL", "Entra ID login endpoint (https)", form=FormText(
         "Login URL", "Only for a private or test Entra endpoint (https://...). Leave empty for Microsoft's."),
-        shown=Shown.OAUTH2, form_rank=51, advanced=True),
+        shown=Shown.OAUTH2, form_rank=51, advanced=True, local_only=True),
     SettingField("graph_url", Kind.TEXT, "URL", "Microsoft Graph endpoint (https)", form=FormText(
         "Graph URL", "Only for a private or test Graph endpoint (https://...). Leave empty for Microsoft's."),
-        shown=Shown.OAUTH2, form_rank=52, advanced=True),
+        shown=Shown.OAUTH2, form_rank=52, advanced=True, local_only=True),
     SettingField("send_test_to", Kind.TEXT, "ADDR", "send a test message to this address", form=FormText(
         "Send a test message to (optional)", "An address that should receive a real test message. Leave empty to "
         "stop before sending anything.", "you@example.com"), form_rank=30),
