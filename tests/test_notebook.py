@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from checks import run_checklist
@@ -56,11 +57,12 @@ def test_the_triage_notebook_is_committed_with_its_outputs_cleared():
     assert code and all(not cell.outputs and cell.execution_count is None for cell in code)
 
 
-def test_the_triage_notebook_runs_top_to_bottom_on_a_fresh_kernel():
+def test_the_triage_notebook_runs_top_to_bottom_on_a_fresh_kernel(tmp_path):
     # Given the committed notebook
     notebook = nbformat.read(EXAMPLES / "triage.ipynb", as_version=4)
-    # When a fresh kernel executes every cell (any cell error fails the test)
-    NotebookClient(notebook, timeout=NOTEBOOK_TIMEOUT, kernel_name="python3",
+    # When a fresh kernel (talking over local sockets, not TCP) executes every cell; any cell error fails the test
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "kernel"))
+    NotebookClient(notebook, km=kernel, timeout=NOTEBOOK_TIMEOUT,
                    resources={"metadata": {"path": str(EXAMPLES)}}).execute()
     # Then the live checks, the loaded reports, the chart and the ticket all produced output
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
