@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,12 @@ def test_given_a_dod_smtp_host_when_choosing_endpoints_then_graph_is_the_dod_roo
     assert endpoints_for(dod).graph_default_scope == "https://dod-graph.microsoft.us/.default"
     assert endpoints_for(dod).login_base == "https://login.microsoftonline.us"
     assert endpoints_for(gcc_high).graph_base == "https://graph.microsoft.us"
+
+
+def test_every_provider_fact_the_checks_use_is_documented_with_the_sources():
+    # Given the provider facts page maintainers check the table against
+    page = (Path(__file__).resolve().parents[1] / "docs" / "providers.md").read_text(encoding="utf-8")
+    # Then every host, SPF include and MX suffix of the table is on it
+    for facts in PROVIDERS.values():
+        for fact in (*facts.all_hosts, *facts.spf_domains, *(s.lstrip(".") for s in facts.mx_suffixes)):
+            assert fact in page, fact
