@@ -14,9 +14,12 @@ from checks.run_state import Dependencies
 from checks.settings.config import InvalidSettings
 from checks.settings.loading import config_from_values
 from checks.settings.secret import Secret
+from console.hosting import admit
 from console.oauth_store import FlowStore
 from console.signin import Outcome, SignInRequest, begin_sign_in, oauth_config, redeem, redirect_uri
 from console.state import ERRORS_KEY, load_form
+from lab.entra_data import LAB_APP_CALLBACK
+from lab.practice import AUDIT_SCENARIOS, LAB_ADMIN, practice_lab
 
 TOKEN_KEY = "audit.admin_token"  # Secret: the administrator's Graph token, in this session only
 ADMIN_KEY = "audit.admin"
@@ -88,17 +91,12 @@ def audit_now(state: MutableMapping[str, Any], *, http_session: Any = None) -> R
 
 
 def practice_scenarios() -> tuple[Any, ...]:
-    from lab.practice import AUDIT_SCENARIOS
-
     return AUDIT_SCENARIOS
 
 
 def practice_report(practice_id: str, *, lab: Any = None) -> RunReport:
     """Audit a lab tenant: the lab's administrator signs in with a device code (approved by the lab), through MSAL
     over HTTPS like a real sign-in, and the lab's PowerShell output is pasted."""
-    from lab.entra_data import LAB_APP_CALLBACK
-    from lab.practice import LAB_ADMIN, practice_lab
-
     lab = lab or practice_lab()
     tenant = lab.audit_tenant(practice_id)
     config = config_from_values(lab.audit_values(practice_id), environ={})
@@ -117,8 +115,6 @@ def forget(state: MutableMapping[str, Any]) -> None:
 
 def on_start(state: MutableMapping[str, Any], page_url: str | None) -> None:
     """Button callback: a sign-in contacts Microsoft with the typed secret, so it counts as a run for the guard."""
-    from console.hosting import admit
-
     blocked = admit(1, state=state)
     state[OUTCOME_KEY] = Outcome.refused(blocked) if blocked else start_audit_sign_in(state, page_url)
 

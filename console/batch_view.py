@@ -23,7 +23,9 @@ from checks.batch.report import (
 from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
 from checks.model import Verdict
 from checks.safe_text import markdown, one_line, visible
+from console.history_store import LABEL_KEY, save_batch_report
 from console.hosting import HostingLimits, admit, allowed_jobs, batch_refusal
+from console.results import render_report
 
 REPORT_KEY = "batch.report"
 EXAMPLE_CSV = (
@@ -97,7 +99,6 @@ def run_with_progress(inputs: BatchInputs) -> BatchReport | None:
     bar = st.progress(0.0, text="Starting…")
     report = run_batch(list(inputs.setups), jobs=inputs.jobs, observer=ProgressBar(bar), environ=inputs.environ)
     bar.progress(1.0, text=batch_verdict_line(report))
-    from console.history_store import LABEL_KEY, save_batch_report
 
     save_batch_report(report, label=str(st.session_state.get(LABEL_KEY) or ""))
     return report
@@ -152,8 +153,6 @@ def render_downloads(batch: BatchReport) -> None:
 
 def render_setup(batch: BatchReport) -> None:
     """One setup's full results, picked from a list (problems first)."""
-    from console.results import render_report
-
     ordered = sorted(batch.outcomes, key=lambda o: o.verdict is not Verdict.PROBLEMS)
     if not ordered:
         return

@@ -6,6 +6,8 @@ from typing import Any
 
 import streamlit as st
 
+from checks.knowledge.catalog import explain_all
+from checks.knowledge.reader import read_paste
 from checks.safe_text import markdown, visible
 
 EXAMPLE = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. "
@@ -16,15 +18,11 @@ CODE_LANGUAGES = {"powershell": "powershell", "shell": "bash", "python": "python
 
 def read(text: str) -> Any:
     """The paste read whole (the reader itself bounds what it reads and says so)."""
-    from checks.knowledge.reader import read_paste
-
     return read_paste(text)
 
 
 def explain(text: str) -> tuple[Any, ...]:
     """Each decisive fragment explained, best first; class guidance when nothing decisive was found."""
-    from checks.knowledge.catalog import explain_all
-
     return read(text).explanations or tuple(explain_all(text))
 
 

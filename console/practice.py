@@ -8,11 +8,10 @@ from checks.model import CheckId
 from checks.registry import SPECS
 from checks.settings.config import RelayConfig
 from checks.settings.loading import config_from_values
+from lab.practice import SCENARIOS, practice_lab
 
 
 def scenarios() -> tuple[Any, ...]:
-    from lab.practice import SCENARIOS
-
     return SCENARIOS
 
 
@@ -32,8 +31,6 @@ def expectation(item: Any) -> str:
 
 def lab_values(scenario_id: str) -> dict[str, Any]:
     """Settings for the scenario (starts the lab servers on first use); holds the lab's fake password."""
-    from lab.practice import practice_lab
-
     return practice_lab().settings_for(scenario_id)
 
 

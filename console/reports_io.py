@@ -12,6 +12,7 @@ from checks.report.compare import Change, compare, summarise_changes
 from checks.report.reader import ReportFormatError, read_report
 from checks.safe_text import markdown, visible
 from console.icons import word
+from console.results import results_table, verdict_banner
 
 MAX_FILES = 2
 
@@ -62,7 +63,6 @@ def render_comparison(before: RunReport, after: RunReport, names: tuple[str, str
     else:
         st.success("Both runs ended the same way for every check.")
     st.subheader("Side by side")
-    from console.results import results_table, verdict_banner
 
     for column, report, name in zip(st.columns(2), (before, after), names, strict=True):
         with column:

@@ -8,12 +8,14 @@ from typing import Any
 import streamlit as st
 
 from checks.model import CheckId, CheckResult, RunReport, Status
+from checks.redact import secret_values
 from checks.report.export import to_csv, to_json, to_markdown, verdict_line
 from checks.run_state import Dependencies
 from checks.runner import run_checklist
 from checks.safe_text import markdown, one_line, visible
 from checks.settings.config import RelayConfig
 from checks.target_policy import TargetPolicy
+from console.history_store import LABEL_KEY, save_report
 from console.hosting import admit
 from console.icons import STATUS_COLOURS, label, word
 
@@ -76,9 +78,6 @@ def run_with_progress(config: RelayConfig, *, label: str = "Running checks…", 
         box.update(label=f"Finished {len(report.results)} checks: {verdict_line(report)}",
                    state="error" if report.problems else "complete", expanded=False)
     if not practice:
-        from checks.redact import secret_values
-        from console.history_store import LABEL_KEY, save_report
-
         save_report(report, label=str(st.session_state.get(LABEL_KEY) or ""), hide=secret_values(config))
     return report
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.knowledge.catalog import explain_aadsts
 from checks.model import Finding, Status
 from checks.oauth import flows as oauth_flows
 from checks.settings.config import ProfileId, RelayConfig
@@ -14,6 +15,7 @@ from console.app_secrets import secrets_section
 from console.forms import build_config, errors_by_field, settings_values
 from console.hosting import admit
 from console.oauth_store import PENDING_FLOWS, FlowStore, SignedIn
+from console.relay_form import submitted_secrets
 from console.state import ERRORS_KEY, SIGNED_IN_KEY, form_values, load_form
 
 DEFAULT_REDIRECT = "http://localhost:8501/sign_in"
@@ -65,8 +67,6 @@ def redirect_uri(page_url: str | None) -> str:
 
 def oauth_config(state: Mapping[str, Any]) -> tuple[RelayConfig | None, dict[str, list[str]]]:
     """The form's Microsoft 365 OAuth2 settings as a config, or the errors by field."""
-    from console.relay_form import submitted_secrets
-
     values = settings_values({**form_values(state), "profile": ProfileId.M365_OAUTH2.value},
                              extra_secrets=submitted_secrets(state))
     config, errors = build_config(values)
@@ -120,7 +120,6 @@ def microsoft_refusal(query: Mapping[str, str]) -> Outcome | None:
     """The decoded AADSTS error when Microsoft sent the browser back with `error=`, else None."""
     if not query.get("error"):
         return None
-    from checks.knowledge.catalog import explain_aadsts
 
     explanation = explain_aadsts({"error": query.get("error", ""), "error_description": query.get("error_description", "")})
     return Outcome.refused(f"Microsoft refused the sign-in: {explanation.title}", explanation.fix, explanation.cause,

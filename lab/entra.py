@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from lab.entra_data import Directory, EntraApp, EntraScenario, EntraTenant, EntraUser, build_directory
 from lab.entra_graph import graph_get
 from lab.entra_oauth import EntraState, Reply, authorize, device_code, device_login, tenant_not_found, token_endpoint
 from lab.entra_tokens import EXCHANGE_AUDIENCES, TokenSigner
+from lab.pki import LabPKI
 
 __all__ = ["EntraApp", "EntraScenario", "EntraTenant", "EntraUser", "RunningEntra", "start_entra"]
 
@@ -75,7 +76,6 @@ class _Handler(BaseHTTPRequestHandler):
         header = self.headers.get("Authorization", "")
         if not header.startswith("Basic "):
             return None
-        from urllib.parse import unquote_plus
 
         user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         return unquote_plus(user), unquote_plus(password)
@@ -211,7 +211,6 @@ def start_entra(scenario: EntraScenario | str = EntraScenario.WORKING, *, pki: A
     """Start the emulator on 127.0.0.1 (a free port) with `scenario`; pki: a LabPKI (default: a new one)."""
     cleanup = None
     if pki is None:
-        from lab.pki import LabPKI
 
         pki = LabPKI()
         cleanup = pki.close

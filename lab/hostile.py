@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import random
 import socket
@@ -11,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
@@ -342,9 +345,6 @@ def _auth_echo(context: ssl.SSLContext) -> Handler:
         return True
 
     def echo(c: _Conn, line: bytes) -> None:
-        import base64
-        import binascii
-
         words = line.split(b" ")
         payloads = words[2:3]
         while not payloads:  # no initial response: ask until one comes
@@ -372,8 +372,6 @@ def _auth_echo(context: ssl.SSLContext) -> Handler:
 def transformed_echoes(payload: bytes) -> list[bytes]:
     """What a server can make of an AUTH PLAIN payload: the password reversed, in hex, split in two, and the
     payload re-encoded at each byte offset inside a longer base64 text."""
-    import base64
-
     decoded = base64.b64decode(payload)
     secret = decoded.split(b"\x00")[-1]
     half = len(secret) // 2
@@ -491,8 +489,6 @@ class RunningHostileHttps:
 
 
 def _https_handler(kind: HostileHttpsKind, stopping: threading.Event) -> type:
-    from http.server import BaseHTTPRequestHandler
-
     class Handler(BaseHTTPRequestHandler):
         timeout = CLIENT_IDLE_SECONDS
 
@@ -524,8 +520,6 @@ def _https_handler(kind: HostileHttpsKind, stopping: threading.Event) -> type:
 
 def start_hostile_https(kind: HostileHttpsKind | str, *, pki: LabPKI) -> RunningHostileHttps:
     """Start a hostile HTTPS server of `kind` on a free port of 127.0.0.1 (certificate from the lab CA)."""
-    from http.server import ThreadingHTTPServer
-
     kind = HostileHttpsKind(kind)
     stopping = threading.Event()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _https_handler(kind, stopping))

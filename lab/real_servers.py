@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+import dns.message
+import dns.query
+
 RELAY_HOST = "smtp.relay.test"
 SMTPS_HOST = "smtps.relay.test"  # resolves to SECOND_LOOPBACK, where Postfix listens on the real port 465 only
 SECOND_LOOPBACK = "127.0.0.2"
@@ -139,9 +142,6 @@ def tcp_greets(port: int) -> bool:
 
 
 def dns_answers(port: int, name: str) -> bool:
-    import dns.message
-    import dns.query
-
     try:
         reply = dns.query.udp(dns.message.make_query(name, "A"), LOOPBACK, port=port, timeout=0.5)
     except (OSError, dns.exception.DNSException):

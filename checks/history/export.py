@@ -13,6 +13,7 @@ from checks.history.records import StoredRun
 from checks.model import RunReport
 from checks.report.compare import compare, summarise_changes
 from checks.report.export import CSV_LINE_END, neutralise, run_summary
+from checks.report.table import safe_text
 
 HISTORY_COLUMNS = ("run_id", "started_at", "setup", "label", "host", "port", "profile", "verdict", "problems",
                    "causes", "horizons", "user", "source", "batch_id", "tool_version")
@@ -47,8 +48,6 @@ def history_csv(runs: Sequence[StoredRun]) -> str:
 
 
 def _cell(text: str, width: int) -> str:
-    from checks.report.table import safe_text
-
     text = safe_text(str(text)).replace("\n", " ")
     if width and len(text) > width:
         text = text[: width - 1] + "…"

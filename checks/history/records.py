@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import getpass
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +14,9 @@ from typing import Any
 from checks.history.horizons import Horizon, decode, encode, horizons_of
 from checks.history.schema import NAME_LENGTH
 from checks.model import RunReport, Verdict
+from checks.redact import guard
 from checks.report.export import to_json
+from checks.report.reader import read_report
 
 
 class Source:
@@ -50,8 +53,6 @@ class StoredRun:
 
     def report(self) -> RunReport:
         """The stored report, read back as `python -m checks` would read a saved JSON report."""
-        from checks.report.reader import read_report
-
         if not self.report_json:
             raise ValueError("this listing was read without the report; use RunStore.get()")
         return read_report(self.report_json, name=f"run {self.run_id}")
@@ -88,7 +89,6 @@ def row_of(report: RunReport, *, setup: str | None = None, label: str = "", user
     horizons = horizons_of(report, previous=previous.horizons if previous else None)
     text = to_json(report, compact=True)
     if hide:
-        from checks.redact import guard
 
         text = guard(text, tuple(hide))
     return {
@@ -129,8 +129,6 @@ def stored_run(row: Mapping[str, Any]) -> StoredRun:
 
 def current_user() -> str:
     """The login name of whoever runs the CLI ('' when the system cannot tell)."""
-    import getpass
-
     try:
         return getpass.getuser()
     except (KeyError, OSError):

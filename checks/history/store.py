@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from checks.history import migrations, schema
 from checks.history.location import StoreLocationError, shown, store_url
-from checks.history.records import StoredRun, naive_utc, row_of, stored_run
+from checks.history.records import StoredRun, naive_utc, row_of, setup_name, stored_run
 from checks.model import RunReport, Verdict
 
 SUMMARY_COLUMNS = tuple(c for c in schema.runs.c if c.name not in ("id", "report"))
@@ -64,7 +64,6 @@ class RunStore:
     def save(self, report: RunReport, **options: Any) -> StoredRun:
         """Save one finished run (options as records.row_of); the setup's previous run carries its horizons."""
         setup = options.get("setup")
-        from checks.history.records import setup_name
 
         previous = self.latest_of([setup_name(report, setup)]).get(setup_name(report, setup))
         return self.save_many([(report, {**options, "previous": previous})])[0]

@@ -15,6 +15,7 @@ from typing import Any
 from checks.batch.file import BatchSetup
 from checks.batch.run import DEFAULT_JOBS, BatchReport
 from checks.history.alerts import Alert, alerts_for
+from checks.history.metrics import write_metrics
 from checks.history.records import Source, StoredRun
 from checks.history.saving import save_batch
 from checks.history.store import RunStore
@@ -52,7 +53,6 @@ def run_cycle(store: RunStore, setups: Sequence[BatchSetup], *, environ: Mapping
             store.mark_alerts([alert_id for alert_id, _ in waiting], delivered=delivery.delivered)
             pending = 0 if delivery.delivered else len(waiting)
     if metrics_file:
-        from checks.history.metrics import write_metrics
 
         reports = {o.name: o.report for o in batch.outcomes}
         write_metrics(metrics_file, [(run, reports[run.setup]) for run in saved if run.setup in reports])

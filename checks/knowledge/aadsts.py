@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
+from checks.knowledge.catalog import explain_aadsts
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 
@@ -51,8 +52,6 @@ def server_words(error: Mapping[str, Any] | str) -> str:
 
 def explain(error: Mapping[str, Any] | str, *, doing: str, status: Status = Status.FAIL) -> Finding:
     """A Finding for an Entra ID error returned while `doing`; cause and fix from the knowledge catalog."""
-    from checks.knowledge.catalog import explain_aadsts
-
     code = aadsts_code(error)
     words = server_words(error)
     label = f"AADSTS{code}" if code is not None else (error.get("error", "error") if isinstance(error, Mapping)

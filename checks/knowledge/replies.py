@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from checks.knowledge.catalog import commands_for, explain_reply
 from checks.model import Finding, Status
 from checks.smtp.session import SmtpReply
 
@@ -13,8 +14,6 @@ def finding_for_reply(status: Status, lead: str, reply: SmtpReply, *, transcript
                       values: Mapping[str, str] | None = None) -> Finding:
     """A finding whose summary names the reply ('<lead>: <what it means> (535 5.7.139).'), cause, fix and the
     catalog's copy-ready commands filled with `values` (mailbox, host, port...)."""
-    from checks.knowledge.catalog import commands_for, explain_reply
-
     explanation = explain_reply(reply.code, reply.text)
     code = " ".join(part for part in (str(reply.code), explanation.enhanced_code) if part)
     meaning = f"{explanation.title} ({code})" if explanation.known else code

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import msal
 import requests
@@ -138,7 +139,6 @@ def preflight_auth_code_flow(config: RelayConfig, pending: PendingSignIn, *,
         http.close()
     location = response.headers.get("Location", "")
     if response.is_redirect and "error=" in location:
-        from urllib.parse import parse_qs, urlsplit
 
         params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
         return explain(params, doing="opening the Microsoft sign-in")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from checks.knowledge.replies import finding_for_reply
 from checks.model import Facts, Finding, Status
+from checks.oauth.claims import decode_claims, explain_xoauth2_failure
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod, Security
 from checks.settings.profiles import profile
@@ -125,8 +126,6 @@ def check_credentials(ctx: CheckContext) -> Finding:
 
 
 def _explain_xoauth2(ctx: CheckContext, reply: SmtpReply, step: Step) -> Finding | None:
-    from checks.oauth.claims import decode_claims, explain_xoauth2_failure
-
     token = ctx.state.smtp_token
     finding = explain_xoauth2_failure(reply.code, reply.text, decode_claims(token) if token else {})
     if finding is None:

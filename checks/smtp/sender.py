@@ -6,6 +6,7 @@ import smtplib
 
 from checks.knowledge.replies import finding_for_reply
 from checks.model import Finding, Status
+from checks.oauth.sender import check_graph_sender
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod
 from checks.smtp.conversation import Step, broken_conversation, conversation
@@ -16,7 +17,6 @@ OAUTH = (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP)
 
 def check_sender(ctx: CheckContext) -> Finding:
     if ctx.config.auth in OAUTH:
-        from checks.oauth.sender import check_graph_sender
 
         return check_graph_sender(ctx)
     return check_mail_from(ctx)
