@@ -117,6 +117,32 @@ def test_given_the_engine_when_its_imports_are_read_then_it_never_imports_the_ui
     assert offenders == []
 
 
+def function_level_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, dotted name) of every import inside a function of `path`."""
+    found = []
+    for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import):
+                    found += [(node.lineno, alias.name) for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    found.append((node.lineno, node.module))
+    return found
+
+
+def test_given_the_project_when_imports_sit_inside_functions_then_only_the_cli_defers_project_modules():
+    # Given the modules outside the CLI (whose start-up loads only the command that runs)
+    hidden = sorted(
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for module, path in module_files().items() if not module.startswith("checks.cli")
+        for line, name in function_level_imports(path)
+        if name.split(".")[0] in PACKAGES and not any(module in circle for circle in KNOWN_CIRCLES)
+    )
+    # Then none of them imports a project module inside a function (that only hides a circle); heavy libraries
+    # such as pandas may still load on first use
+    assert hidden == []
+
+
 def test_given_a_circle_when_the_walker_looks_then_it_finds_it():
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert circles({"a": {"b"}, "b": set()}) == []

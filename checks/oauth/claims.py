@@ -8,6 +8,7 @@ from typing import Any
 
 import jwt
 
+from checks.knowledge.catalog import commands_for, explain_reply
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.oauth.endpoints import CLOUDS, EXCHANGE_APP_ID, GRAPH_APP_ID
@@ -80,7 +81,6 @@ def explain_xoauth2_failure(reply_code: int, reply_text: str, token_claims: Mapp
     text = reply_text or ""
     reply = f"{reply_code} {text}".strip()
     if "5.7.139" in text:  # a policy refusal: the catalog's one fix text, the same as for a password sign-in
-        from checks.knowledge.catalog import commands_for, explain_reply
 
         explanation = explain_reply(reply_code, text)
         return Finding(Status.FAIL, f"{explanation.title} (5.7.139); the token itself was fine.",
