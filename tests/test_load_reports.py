@@ -15,6 +15,10 @@ from checks.report import LOADED_COLUMNS, SkippedReportWarning, load_reports
 from checks.report.export import to_csv, to_json
 
 STARTED = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+BASIC_AUTH_CHECKS = (  # what a Microsoft 365 basic-auth run reports
+    CheckId.SETTINGS, CheckId.DNS_HOST, CheckId.DNS_MX, CheckId.PORT, CheckId.SMTP_GREETING, CheckId.TLS,
+    CheckId.AUTH_MECHANISMS, CheckId.AUTH_CREDENTIALS, CheckId.SENDER, CheckId.DOMAIN_SPF, CheckId.DOMAIN_DKIM,
+    CheckId.DOMAIN_DMARC)
 
 
 def customer_report(run_id: str, *, failing: CheckId | None = CheckId.AUTH_CREDENTIALS) -> RunReport:
@@ -23,7 +27,7 @@ def customer_report(run_id: str, *, failing: CheckId | None = CheckId.AUTH_CREDE
                        Status.FAIL if check_id is failing else Status.PASS,
                        "535 5.7.139 Authentication unsuccessful" if check_id is failing else "fine",
                        remediation="Turn on SMTP AUTH for the mailbox." if check_id is failing else "", duration_ms=12)
-        for check_id in CheckId if check_id is not CheckId.SEND_TEST and not check_id.value.startswith("oauth"))
+        for check_id in BASIC_AUTH_CHECKS)
     return RunReport(run_id=run_id, started_at=STARTED, finished_at=STARTED + dt.timedelta(seconds=2),
                      tool_version="0.1.0", profile="m365-basic", host="smtp.office365.com", port=587,
                      security="starttls", sender="relay@contoso.example", results=results)
@@ -96,3 +100,19 @@ def test_bad_files_are_skipped_with_a_warning_that_names_them(tmp_path):
 def test_an_empty_folder_gives_an_empty_frame_with_the_columns(tmp_path):
     frame = load_reports(tmp_path)
     assert frame.empty and tuple(frame.columns) == LOADED_COLUMNS
+
+
+def test_control_and_bidi_characters_from_a_file_come_out_visible(tmp_path):
+    # Given a customer's report whose summary carries a terminal escape and a right-to-left override
+    report = customer_report("r1")
+    hostile = "535 refused \x1b]0;owned\x07 \u202egnp.exe"
+    (tmp_path / "evil\u202e.json").write_text(
+        to_json(report).replace("535 5.7.139 Authentication unsuccessful", hostile.replace("\x1b", "\\u001b")
+                                .replace("\x07", "\\u0007").replace("\u202e", "\\u202e")), encoding="utf-8")
+    # When it is loaded
+    frame = load_reports(tmp_path)
+    # Then no raw control character reaches the table, and the file name is shown with its escape too
+    text = frame.to_csv()
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "\\x1b]0;owned\\x07" in frame.loc[frame["status"] == "fail", "summary"].item()
+    assert set(frame["file"]) == {"evil\\u202e.json"}

@@ -12,6 +12,7 @@ import pandas as pd
 
 from checks.model import RunReport
 from checks.report.reader import MAX_IMPORT_BYTES, ImportedReport, ReportFormatError, read_reports
+from checks.safe_text import visible
 
 LOADED_COLUMNS = (
     "file", "setup", "run_id", "started_at", "finished_at", "tool_version", "profile", "host", "port", "security",
@@ -35,11 +36,13 @@ def _files(paths_or_folder: str | os.PathLike | Iterable[str | os.PathLike]) -> 
 
 
 def _records(file: Path, setup: str, report: RunReport) -> Iterator[tuple[Any, ...]]:
-    run = (file.name, setup or file.stem, report.run_id, report.started_at, report.finished_at, report.tool_version,
-           report.profile, report.host, int(report.port), report.security, report.sender, str(report.verdict))
+    """The rows of one run; every text from the file made visible (control and bidi characters as escapes)."""
+    run = (visible(file.name), visible(setup or file.stem), visible(report.run_id), report.started_at,
+           report.finished_at, visible(report.tool_version), visible(report.profile), visible(report.host),
+           int(report.port), visible(report.security), visible(report.sender), str(report.verdict))
     for r in report.results:
-        yield (*run, str(r.check_id), r.title, str(r.status), r.summary, r.details, r.remediation,
-               str(r.guide_section), int(r.duration_ms), r.reply)
+        yield (*run, str(r.check_id), visible(r.title), str(r.status), visible(r.summary), visible(r.details),
+               visible(r.remediation), visible(r.guide_section), int(r.duration_ms), visible(r.reply))
 
 
 def _read(file: Path) -> list[tuple[str, ImportedReport]]:
@@ -54,6 +57,7 @@ def load_reports(paths_or_folder: str | os.PathLike | Iterable[str | os.PathLike
 
     Our CSV and JSON reports are read, batch reports included (one run per setup; summary rows left out).
     A file that is not one of our reports is skipped with a SkippedReportWarning naming it; it never raises.
+    Text from the files is outside text: control and bidi characters come out as visible escapes.
     """
     records: list[tuple[Any, ...]] = []
     for file in _files(paths_or_folder):
@@ -61,11 +65,11 @@ def load_reports(paths_or_folder: str | os.PathLike | Iterable[str | os.PathLike
             runs = _read(file)
         except (OSError, ReportFormatError) as exc:
             reason = str(exc) if isinstance(exc, ReportFormatError) else f"{file.name}: {exc.strerror or exc}"
-            warnings.warn(f"skipped {reason}", SkippedReportWarning, stacklevel=2)
+            warnings.warn(visible(f"skipped {reason}"), SkippedReportWarning, stacklevel=2)
             continue
         for setup, report in runs:
             for note in report.read_notes:
-                warnings.warn(note, SkippedReportWarning, stacklevel=2)
+                warnings.warn(visible(note), SkippedReportWarning, stacklevel=2)
             records.extend(_records(file, setup, report))
     frame = pd.DataFrame.from_records(records, columns=list(LOADED_COLUMNS))
     frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True)
