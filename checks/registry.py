@@ -41,7 +41,8 @@ def _none(config: RelayConfig) -> tuple[CheckId, ...]:
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """One checklist entry. `requires` must pass (or warn) first; `after` must merely have finished."""
+    """One checklist entry. `requires` must pass (or warn) first; `after` must merely have finished (its results
+    are read); `--only` brings in both."""
 
     id: CheckId
     title: str
@@ -107,7 +108,8 @@ SPECS: dict[CheckId, CheckSpec] = {spec.id: spec for spec in CHECKLIST}
 
 
 def plan(config: RelayConfig, only: tuple[CheckId, ...] | None = None) -> tuple[CheckSpec, ...]:
-    """The checks that apply to `config`, limited to `only` plus whatever those require, in checklist order."""
+    """The checks that apply to `config`, limited to `only` plus what those require or read (their `after`
+    checks: oauth.secret_expiry compares with what oauth.client found), in checklist order."""
     applicable = {spec.id for spec in CHECKLIST if spec.applies(config)}
     if only is None:
         wanted = applicable
@@ -117,5 +119,6 @@ def plan(config: RelayConfig, only: tuple[CheckId, ...] | None = None) -> tuple[
             current = stack.pop()
             if current not in wanted:
                 wanted.add(current)
-                stack.extend(d for d in SPECS[current].requires(config) if d in applicable)
+                spec = SPECS[current]
+                stack.extend(d for d in spec.requires(config) + spec.after(config) if d in applicable)
     return tuple(spec for spec in CHECKLIST if spec.id in wanted)

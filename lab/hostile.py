@@ -61,6 +61,7 @@ class HostileKind(StrEnum):
     CONTROL_CHARACTERS = "control-characters"  # a greeting of escapes, control characters and formulas
     AUTH_ECHO = "auth-echo"  # echoes the AUTH payload (and the password it decodes) in its 535 reply
     AUTH_ECHO_TRANSFORMED = "auth-echo-transformed"  # echoes the password reversed, hex, split, re-encoded
+    AUTH_SILENT = "auth-silent"  # TLS and EHLO fine, then no answer to AUTH (an auth penalty, e.g. Dovecot's)
     AUTH_CHALLENGE_LOOP = "auth-challenge-loop"  # answers every AUTH line with another 334 of garbage
     TLS_STALL = "tls-stall"  # implicit TLS that starts a handshake record and never finishes it
 
@@ -402,6 +403,19 @@ def _auth_echo_transformed(context: ssl.SSLContext) -> Handler:
     return handle
 
 
+def _auth_silent(context: ssl.SSLContext) -> Handler:
+    def upgrade(c: _Conn) -> bool:
+        c.send(b"220 2.0.0 Ready to start TLS\r\n")
+        c.start_tls(context)
+        return True
+
+    def handle(conn: _Conn) -> None:
+        _greet(conn)
+        _dialogue(conn, on_starttls=upgrade, on_auth=lambda c, line: c.drain())
+
+    return handle
+
+
 def _auth_challenge_loop(context: ssl.SSLContext) -> Handler:
     def upgrade(c: _Conn) -> bool:
         c.send(b"220 2.0.0 Ready to start TLS\r\n")
@@ -449,6 +463,7 @@ def start_hostile(kind: HostileKind | str, *, pki: LabPKI, host: str = "127.0.0.
         HostileKind.CONTROL_CHARACTERS: _control_characters,
         HostileKind.AUTH_ECHO: _auth_echo(context),
         HostileKind.AUTH_ECHO_TRANSFORMED: _auth_echo_transformed(context),
+        HostileKind.AUTH_SILENT: _auth_silent(context),
         HostileKind.AUTH_CHALLENGE_LOOP: _auth_challenge_loop(context),
         HostileKind.TLS_STALL: _tls_stall,
     }

@@ -354,3 +354,13 @@ def test_given_no_resolver_configuration_when_checking_the_host_then_the_os_answ
     assert "TTL unknown" in host_finding.details and host_finding.facts.resolver == "system"
     assert host_finding.facts.addresses
     assert mx_finding.status is Status.SKIP and "--nameserver" in mx_finding.remediation
+
+
+def test_given_the_system_resolver_when_the_host_is_in_the_hosts_file_then_it_resolves_as_the_app_would():
+    # Given no --nameserver: the system resolver, and "localhost" (a hosts-file name on every machine)
+    config = make_config(host="localhost", timeout=2)
+    # When the host check runs
+    finding = run(check_host, config)
+    # Then it resolves like the application would (getaddrinfo), and says the hosts file answered
+    assert finding.status is Status.PASS and "127.0.0.1" in finding.facts.addresses
+    assert "Answered by the hosts file (/etc/hosts)" in finding.details and finding.facts.resolver == "system"

@@ -50,6 +50,8 @@ EXPECTED = {
     HostileKind.CONTROL_CHARACTERS: (CheckId.TLS, "STARTTLS is not offered"),
     HostileKind.AUTH_ECHO: (CheckId.AUTH_CREDENTIALS, "Sign-in as relay@lab.test refused"),
     HostileKind.AUTH_ECHO_TRANSFORMED: (CheckId.AUTH_CREDENTIALS, "Sign-in as relay@lab.test refused"),
+    HostileKind.AUTH_SILENT: (CheckId.AUTH_CREDENTIALS, "No reply to AUTH within 2 s, although the greeting, TLS "
+                                                        "and EHLO worked"),
     HostileKind.AUTH_CHALLENGE_LOOP: (CheckId.AUTH_CREDENTIALS, "more than 5 challenges"),
     HostileKind.TLS_STALL: (CheckId.TLS, "No TLS handshake within 2 s"),
 }
@@ -123,7 +125,7 @@ def test_a_hostile_server_gets_a_plain_fail_in_time_and_in_bounded_memory(hostil
     assert "Traceback" not in every_output(report) and "check itself broke" not in every_output(report)
     # And the run ends within the deadline (a silent server within the step timeout and its 0.5 s probe)
     assert elapsed < DEADLINE
-    if kind in (HostileKind.SILENT, HostileKind.DRIP, HostileKind.TLS_STALL):
+    if kind in (HostileKind.SILENT, HostileKind.DRIP, HostileKind.TLS_STALL, HostileKind.AUTH_SILENT):
         assert elapsed < TIMEOUT + 1.0
     else:
         assert elapsed < TIMEOUT

@@ -153,9 +153,10 @@ def test_expired_secret_fails_client_and_expiry_checks(entra):
     (-2, Status.FAIL, "expired on"), (12, Status.WARN, "in 12 days"), (200, Status.PASS, "the warning comes from"),
 ])
 def test_secret_expiry_date_without_network(entra, days, status, words):
-    # Given an expiry date relative to a fixed today, and only the date check
+    # Given an expiry date relative to a fixed today 200 days before Entra ID's date, and only the date check
+    # (--only brings in oauth.client, whose result the comparison with Entra ID reads)
     e = entra()
-    today = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+    today = dt.datetime.combine(e.secret_expires - dt.timedelta(days=200), dt.time(12), tzinfo=dt.UTC)
     when = (today.date() + dt.timedelta(days=days)).isoformat()
     # When the expiry check runs alone
     result = run(e, ["oauth.secret_expiry"], deps=Dependencies(now=lambda: today),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import time
 from datetime import UTC, datetime, timedelta
@@ -168,8 +169,8 @@ def test_dropped_connection_is_called_a_blocked_port(lab_settings, smtp_lab):
     assert "firewall" in port.details.lower()
 
 
-def test_blocked_port_suggests_the_alternative_port_when_it_answers():
-    # Given a relay whose port is silently dropped while port 465 on the same host accepts connections
+def test_blocked_port_does_not_suggest_an_alternative_port_that_only_accepts_tcp():
+    # Given a relay whose port is silently dropped while port 465 on the same host accepts TCP but speaks no TLS
     from checks.settings.loading import config_from_values
 
     alternative = socket.socket()
@@ -183,11 +184,52 @@ def test_blocked_port_suggests_the_alternative_port_when_it_answers():
                                      "username": "relay@lab.test", "password": "x" * 12, "timeout": 1})
         # When the port check runs
         report = run_checklist(config, only=["port"])
-    # Then it fails as blocked and suggests 465 with implicit TLS
+    # Then it fails as blocked and does not claim that implicit TLS on 465 should work
     port = report.result(CheckId.PORT)
     assert port.status is Status.FAIL
-    assert "Alternative port 465: open" in port.details
-    assert "Port 465 on the same host answers" in port.remediation
+    assert "Alternative port 465: no mail service answers there either" in port.details
+    assert "should work" not in port.remediation
+
+
+def test_the_alternative_port_is_proven_by_a_tls_handshake_or_a_greeting(smtp_lab, pki):
+    # Given an implicit-TLS relay, a STARTTLS relay, and a port that accepts TCP and stays silent
+    from checks.settings.config import Security
+    from checks.smtp.port import alternative_answers
+    from lab.hostile import HostileKind, start_hostile
+
+    tls, starttls = smtp_lab(implicit_tls=True), smtp_lab()
+    with start_hostile(HostileKind.SILENT, pki=pki) as silent:
+        # Then only a completed handshake or a 220 greeting counts as "answers"
+        assert alternative_answers(tls.host, tls.port, Security.TLS, timeout=2, server_name="smtp.lab.test")
+        assert alternative_answers(starttls.host, starttls.port, Security.STARTTLS, timeout=2, server_name="x")
+        assert not alternative_answers(silent.host, silent.port, Security.TLS, timeout=0.5, server_name="x")
+        assert not alternative_answers(silent.host, silent.port, Security.STARTTLS, timeout=0.5, server_name="x")
+
+
+def test_a_hosted_console_never_probes_a_port_it_may_not_test(lab_dns):
+    # Given a hosted console allowing only the (closed) relay port, and the lab DNS naming 127.0.0.1
+    import dns.resolver
+
+    from checks.run_state import Dependencies
+    from checks.settings.loading import config_from_values
+    from checks.target_policy import TargetPolicy
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    ip, port = lab_dns.nameserver.rsplit(":", 1)
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers, resolver.port = [ip], int(port)
+    policy = TargetPolicy(restricted=True, hosts=frozenset({"smtp.lab.test"}), ports=frozenset({closed}),
+                          networks=(ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")))
+    config = config_from_values({"profile": "custom", "host": "smtp.lab.test", "port": closed, "auth": "none",
+                                 "timeout": 1})
+    # When the port check finds the relay port closed
+    port_result = run_checklist(config, only=["port"], deps=Dependencies(policy=policy, resolver=resolver)
+                                ).result(CheckId.PORT)
+    # Then the alternative port (465) is not tried
+    assert port_result.status is Status.FAIL
+    assert "Alternative port 465: not tried (this hosted console may not test it)" in port_result.details
 
 
 def test_send_test_delivers_a_tagged_message(smtp_lab, lab_config):
@@ -252,3 +294,16 @@ def test_certificate_expiring_within_30_days_warns(smtp_lab, lab_config):
     tls = report.result(CheckId.TLS)
     assert tls.status is Status.WARN
     assert "expires in 9 days" in tls.summary or "expires in 10 days" in tls.summary
+
+
+def test_implicit_tls_on_a_non_465_port_is_named_when_starttls_was_chosen(smtp_lab, lab_config):
+    # Given an implicit-TLS relay on port 2465, set up as STARTTLS
+    server = smtp_lab(implicit_tls=True)
+    config = lab_config(server, security="starttls", port=2465)
+    # When the checklist runs
+    report = run_checklist(config, only=["smtp.greeting"])
+    greeting = report.result(CheckId.SMTP_GREETING)
+    # Then the greeting check says the port speaks implicit TLS and how to set it
+    assert greeting.status is Status.FAIL
+    assert "Port 2465 uses implicit TLS" in greeting.summary
+    assert "Set security to tls (implicit TLS) for port 2465" in greeting.remediation

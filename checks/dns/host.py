@@ -25,6 +25,8 @@ from checks.run_state import CheckContext
 from checks.settings.config import RelayConfig
 from checks.settings.providers import display_name, provider_of_host
 
+HOSTS_FILE = "/etc/hosts"
+
 
 def _is_internal(address: str) -> bool:
     ip = ipaddress.ip_address(address)
@@ -69,8 +71,8 @@ def check_host(ctx: CheckContext) -> Finding:
     host = config.host.rstrip(".")
     timeout = ctx.step_timeout()
     resolver, label = resolver_for(ctx)
-    if resolver is None:
-        finding = _host_via_getaddrinfo(config, host, timeout)
+    if resolver is None or (ctx.deps.resolver is None and config.nameserver is None):
+        finding = _host_via_getaddrinfo(config, host, timeout)  # as the application resolves: hosts file, DNS
     else:
         finding = _host_via_dns(config, host, resolver, label, timeout)
     return _soften_for_connect_to(config, finding)
@@ -146,10 +148,22 @@ def _host_via_dns(config: RelayConfig, host: str, resolver: Any, label: str, tim
     return Finding(Status.PASS, summary, details="\n".join(lines), guide_section=GuideSection.NETWORK, facts=facts)
 
 
+def hosts_file_names(path: str = HOSTS_FILE) -> frozenset[str]:
+    """The names the hosts file gives addresses for (lower case); empty when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read(1024 * 1024).splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(name.lower().rstrip(".") for line in lines for name in line.split("#", 1)[0].split()[1:])
+
+
 def _host_via_getaddrinfo(config: RelayConfig, host: str, timeout: float) -> Finding:
     addresses, canonical, error = getaddrinfo_addresses(host, timeout=timeout)
-    note = ("No usable DNS resolver configuration (/etc/resolv.conf missing or without a nameserver): "
-            "asked the operating system (getaddrinfo, which also reads the hosts file); TTL unknown.")
+    source = (f"the hosts file ({HOSTS_FILE})" if host.lower() in hosts_file_names()
+              else "DNS through the operating system")
+    note = (f"Resolver: system (getaddrinfo, as the application resolves: the hosts file, then DNS, as "
+            f"nsswitch.conf says). Answered by {source}; TTL unknown.")
     facts = HostAddresses(SYSTEM, tuple(addresses), canonical or host)
     if error is not None:
         timed_out = isinstance(error, TimeoutError)

@@ -6,6 +6,7 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from checks.knowledge.guide import GuideSection
 from checks.knowledge.replies import finding_for_reply
 from checks.model import Facts, Finding, Status
 from checks.oauth.claims import decode_claims, explain_xoauth2_failure
@@ -18,6 +19,7 @@ from checks.smtp.conversation import (
     Step,
     broken_conversation,
     conversation,
+    waited,
 )
 from checks.smtp.session import BoundedSMTP, ProtocolViolation, SmtpReply
 
@@ -103,12 +105,31 @@ def _auth_or_reply(smtp: BoundedSMTP, mechanism: str, method: Callable) -> tuple
     return code, message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
 
 
+def _auth_unanswered(ctx: CheckContext, step: Step) -> Finding:
+    """The server greeted, negotiated TLS and answered EHLO, then went silent on AUTH: an auth penalty."""
+    fix = ("Wait a few minutes and run again without retrying in between (each failed try makes the delay "
+           "longer); check the password with another mail client; and look in the server's log for failed "
+           "sign-ins from this address (Dovecot auth_failure_delay, Postfix/Exchange throttling, fail2ban).")
+    if ctx.deadline.expired:
+        fix += f" The whole run may take {ctx.config.deadline:g} s: raise the deadline for a slow server."
+    return Finding(
+        Status.FAIL, f"No reply to AUTH {waited(ctx)}, although the greeting, TLS and EHLO worked.",
+        details="The server is holding back its answer to the sign-in. Servers do this after failed sign-ins "
+                "from the same address (an authentication penalty or tarpit, e.g. Dovecot's per-IP delay), or "
+                "while their password backend (LDAP, a database) does not answer.",
+        remediation=fix, guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+
+
 def check_credentials(ctx: CheckContext) -> Finding:
     config = ctx.config
     smtp = conversation(ctx)
     step = Step(smtp)
     try:
         reply, mechanism = _authenticate(ctx, smtp)
+    except TimeoutError as exc:
+        if getattr(exc, "partial", ""):
+            return broken_conversation(step, exc, waiting_for="reply to AUTH", ctx=ctx)
+        return _auth_unanswered(ctx, step)
     except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
         return broken_conversation(step, exc, waiting_for="reply to AUTH", ctx=ctx)
     who = config.username or ctx.state.token_user or config.sender

@@ -7,18 +7,23 @@ from dataclasses import dataclass
 
 from checks.knowledge.guide import GuideSection
 from checks.knowledge.replies import finding_for_reply
-from checks.model import Facts, Finding, Status
+from checks.model import CheckId, Facts, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
 from checks.settings.limits import SILENT_PROBE_SECONDS
 from checks.settings.providers import Provider, provider_of_host
 from checks.smtp.conversation import (
     Step,
+    Target,
     broken_conversation,
     conversation,
     recognise_service,
 )
+from checks.smtp.probe import tls_handshake_completes
 from checks.smtp.session import BoundedSMTP, ProtocolViolation, SmtpReply
+from checks.workers import DaemonExecutor
+
+TLS_RECORDS = ("\x15\x03", "\x16\x03")  # a TLS alert or handshake record: the port speaks TLS
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,26 @@ def _probe_silent_peer(smtp: BoundedSMTP, ctx: CheckContext) -> str:
     return data.splitlines()[0] if data else ""
 
 
+def _speaks_tls(ctx: CheckContext) -> bool:
+    """A silent server that completes a TLS handshake on a second connection is an implicit-TLS port."""
+    connected = ctx.facts(CheckId.PORT, Target)
+    seconds = min(SILENT_PROBE_SECONDS, ctx.deadline.remaining())
+    if connected is None or not connected.address or seconds <= 0:
+        return False
+    return tls_handshake_completes(connected.address, connected.port, timeout=seconds, server_name=ctx.config.host)
+
+
+def _implicit_tls(ctx: CheckContext, finding: Finding) -> Finding:
+    port = ctx.config.port
+    return Finding(Status.FAIL, f"Port {port} uses implicit TLS: the server waits for a TLS handshake before it "
+                   "greets, so a STARTTLS client hears nothing.",
+                   details="The server did not send a 220 greeting, but it completed a TLS handshake (or answered "
+                           "plain text with a TLS alert): it expects TLS from the first byte.",
+                   remediation=f"Set security to tls (implicit TLS) for port {port}, or use the server's STARTTLS "
+                               "port (usually 587) with security starttls.",
+                   guide_section=GuideSection.NETWORK.value, transcript=finding.transcript)
+
+
 def check_greeting(ctx: CheckContext) -> Finding:
     config = ctx.config
     smtp = conversation(ctx)
@@ -52,16 +77,14 @@ def check_greeting(ctx: CheckContext) -> Finding:
     try:
         banner = smtp.reply()
     except TimeoutError as exc:
+        handshake = DaemonExecutor(1, name="tls-probe").submit(_speaks_tls, ctx)  # alongside the poke below
         first = _probe_silent_peer(smtp, ctx)
         service = recognise_service(first)
+        finding = broken_conversation(step, exc, waiting_for="220 greeting", ctx=ctx)
+        if config.security is not Security.TLS and (first.startswith(TLS_RECORDS) or handshake.result()):
+            return _implicit_tls(ctx, finding)
         if service:
             return broken_conversation(step, ProtocolViolation("not SMTP", first), waiting_for="greeting", ctx=ctx)
-        finding = broken_conversation(step, exc, waiting_for="220 greeting", ctx=ctx)
-        if config.security is Security.STARTTLS and config.port == 465:
-            return Finding(Status.FAIL, finding.summary, details="Port 465 expects implicit TLS: the server waits "
-                           "for a TLS handshake before it greets.", remediation="Set security to tls (implicit TLS) "
-                           "for port 465, or use port 587 with STARTTLS.", guide_section=GuideSection.NETWORK.value,
-                           transcript=finding.transcript)
         return finding
     except (ProtocolViolation, smtplib.SMTPServerDisconnected, OSError) as exc:
         return broken_conversation(step, exc, waiting_for="220 greeting", ctx=ctx)

@@ -18,15 +18,15 @@ from checks.smtp.conversation import (
     targets,
     waited,
 )
+from checks.smtp.probe import smtp_greets, tls_handshake_completes
 from checks.smtp.session import BoundedSMTP
 
 
-def _probe(address: str, port: int, timeout: float) -> bool:
-    try:
-        connect(Target(address, port), timeout).close()
-        return True
-    except OSError:
-        return False
+def alternative_answers(address: str, port: int, security: Security, *, timeout: float, server_name: str) -> bool:
+    """Whether the provider's other port really serves mail here: a TLS handshake (implicit TLS) or a 220."""
+    if security is Security.TLS:
+        return tls_handshake_completes(address, port, timeout=timeout, server_name=server_name)
+    return smtp_greets(address, port, timeout=timeout)
 
 
 def check_port(ctx: CheckContext) -> Finding:
@@ -96,12 +96,17 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
     if not config.connect_to:
         alt_port, alt_security = alternative_port(relay_provider(config), config.port)
         probe_timeout = min(ALTERNATIVE_PROBE_SECONDS, ctx.step_timeout())
-        if _probe(target.address, alt_port, probe_timeout):
+        policy = ctx.deps.policy
+        if policy.restricted and alt_port not in policy.ports:
+            tried += f"\nAlternative port {alt_port}: not tried (this hosted console may not test it)"
+        elif alternative_answers(target.address, alt_port, alt_security, timeout=probe_timeout,
+                                 server_name=config.host):
             mode = "implicit TLS (security: tls)" if alt_security is Security.TLS else "STARTTLS"
             fix += (f" Port {alt_port} on the same host answers: the provider also accepts {mode} there, so "
                     f"setting port {alt_port} with {mode} should work from this network.")
-            tried += f"\nAlternative port {alt_port}: open"
+            proof = "a TLS handshake completed" if alt_security is Security.TLS else "an SMTP server greets"
+            tried += f"\nAlternative port {alt_port}: {proof}"
         else:
-            tried += f"\nAlternative port {alt_port}: also unreachable"
+            tried += f"\nAlternative port {alt_port}: no mail service answers there either"
     return Finding(Status.FAIL, summary, details=f"Cause: {cause}\n{tried}", remediation=fix,
                    guide_section=GuideSection.NETWORK.value, facts=target)

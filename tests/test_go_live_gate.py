@@ -1,4 +1,4 @@
-"""A run whose verdict is `incomplete` (nothing failed, some checks could not run) exits 3, not 0."""
+"""Go-live gates: an `incomplete` verdict exits 3, and `--only` runs what a check reads, so nothing passes unproven."""
 
 from __future__ import annotations
 
@@ -33,3 +33,18 @@ def test_help_names_exit_status_3():
     out = io.StringIO()
     main(["run", "--help"], stdout=out, stderr=io.StringIO(), environ={})
     assert "3 nothing failed but some checks could not run" in out.getvalue().replace("\n", " ").replace("  ", " ")
+
+
+def test_only_secret_expiry_runs_the_client_check_its_comparison_reads(entra):
+    # Given a delegated setup and --only oauth.secret_expiry
+    from checks.registry import plan
+    from checks.settings.loading import config_from_values
+
+    e = entra()
+    config = config_from_values({"profile": "m365-oauth2", "tenant_id": e.tenant_id, "client_id": e.client_id,
+                                 "client_secret": e.client_secret, "sender": e.sender})
+    # Then the plan holds oauth.client (and the tenant check it requires), not only the expiry check
+    from checks.model import CheckId
+
+    planned = [s.id for s in plan(config, (CheckId.OAUTH_SECRET_EXPIRY,))]
+    assert planned == [CheckId.OAUTH_TENANT, CheckId.OAUTH_CLIENT, CheckId.OAUTH_SECRET_EXPIRY]
