@@ -19,7 +19,7 @@ from checks.settings.config import RelayConfig
 from checks.workers import DaemonExecutor
 
 log = logging.getLogger(__name__)
-MAX_PARALLEL_CHECKS = 4
+MAX_PARALLEL_CHECKS = 6  # I/O-bound: the SMTP chain must not wait behind dns.* and domain.* lookups
 
 
 class Observer(Protocol):
