@@ -90,7 +90,9 @@ def _report_cycle(result: Any, url: str | None, *, stdout: IO[str], stderr: IO[s
 
     moment = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     count = len(result.alerts)
-    stdout.write(f"{moment} watch: {batch_verdict_line(result.batch)}; {count} alert{'s' if count != 1 else ''}\n")
+    pruned = f"; {result.pruned} runs older than the retention deleted" if result.pruned else ""
+    stdout.write(f"{moment} watch: {batch_verdict_line(result.batch)}; {count} alert{'s' if count != 1 else ''}"
+                 f"{pruned}\n")
     for alert in result.alerts:
         stdout.write(f"  {safe_text(alert.text)}\n")
     stdout.flush()

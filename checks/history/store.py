@@ -52,10 +52,6 @@ class RunStore:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
-    @property
-    def url(self) -> str:
-        return shown(self.engine.url.render_as_string(hide_password=False))
-
     def close(self) -> None:
         self.engine.dispose()
 
@@ -63,9 +59,8 @@ class RunStore:
 
     def save(self, report: RunReport, **options: Any) -> StoredRun:
         """Save one finished run (options as records.row_of); the setup's previous run carries its horizons."""
-        setup = options.get("setup")
-
-        previous = self.latest_of([setup_name(report, setup)]).get(setup_name(report, setup))
+        name = setup_name(report, options.get("setup"))
+        previous = self.latest_of([name]).get(name)
         return self.save_many([(report, {**options, "previous": previous})])[0]
 
     def save_many(self, items: Sequence[tuple[RunReport, Mapping[str, Any]]]) -> list[StoredRun]:
@@ -141,10 +136,6 @@ class RunStore:
                 for row in connection.execute(statement):
                     found[row.setup] = stored_run(row._mapping)
         return found
-
-    def timeline(self, query: RunFilter) -> list[StoredRun]:
-        """Runs for a verdict timeline (oldest first), narrowed like `runs`."""
-        return sorted(self.runs(query), key=lambda r: r.started_at)
 
     # ------------------------------------------------------------------------------------- watch alerts
 

@@ -8,7 +8,7 @@ succeeded; undelivered ones go again with the next cycle.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,7 @@ class CycleResult:
     alerts: tuple[Alert, ...]
     delivery: Delivery | None = None
     pending: int = 0  # alerts still waiting for the webhook after this cycle
-    pruned: int = 0
-    previous: Mapping[str, StoredRun] = field(default_factory=dict, repr=False)
+    pruned: int = 0  # old runs deleted (keep_days)
 
 
 def run_cycle(store: RunStore, setups: Sequence[BatchSetup], *, environ: Mapping[str, str],
@@ -57,5 +56,5 @@ def run_cycle(store: RunStore, setups: Sequence[BatchSetup], *, environ: Mapping
         reports = {o.name: o.report for o in batch.outcomes}
         write_metrics(metrics_file, [(run, reports[run.setup]) for run in saved if run.setup in reports])
     pruned = store.prune(keep_days) if keep_days else 0
-    return CycleResult(batch, tuple(saved), tuple(raised), delivery, pending, pruned, previous)
+    return CycleResult(batch, tuple(saved), tuple(raised), delivery, pending, pruned)
 
