@@ -14,8 +14,10 @@ from checks.model import CheckId, Finding
 from checks.oauth.client import check_client
 from checks.oauth.scopes import check_scopes
 from checks.oauth.secret_expiry import check_secret_expiry
+from checks.oauth.sender import check_graph_sender
 from checks.oauth.tenant import check_tenant
 from checks.oauth.token import check_token
+from checks.run_state import CheckContext
 from checks.settings.check import check_settings
 from checks.settings.config import AuthMethod, RelayConfig, Security
 from checks.settings.profiles import relay_provider
@@ -24,7 +26,7 @@ from checks.smtp.auth import check_auth_mechanisms, check_credentials
 from checks.smtp.greeting import check_greeting
 from checks.smtp.message import check_send_test
 from checks.smtp.port import check_port
-from checks.smtp.sender import check_sender
+from checks.smtp.sender import check_mail_from
 from checks.smtp.tls import check_tls
 
 CheckFunction = Callable[..., Finding]
@@ -56,6 +58,11 @@ class CheckSpec:
 def _own_domain(config: RelayConfig) -> bool:
     """A sender domain whose SPF, DKIM and DMARC the user publishes (not gmail.com or outlook.com)."""
     return config.sender_domain is not None and not provider_managed_domain(config.sender_domain)
+
+
+def check_sender(ctx: CheckContext) -> Finding:
+    """`sender`: MAIL FROM on the relay for passwords; for OAuth2 the sender must be the token user's primary address."""
+    return check_graph_sender(ctx) if ctx.config.auth in OAUTH else check_mail_from(ctx)
 
 
 def _secure(config: RelayConfig) -> tuple[CheckId, ...]:

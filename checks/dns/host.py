@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from checks.dns.facts import HostAddresses
 from checks.dns.failures import (
     FIX_DNS_SERVER,
     error_text,
@@ -20,7 +21,7 @@ from checks.dns.lookup import (
     query_all,
 )
 from checks.knowledge.guide import GuideSection
-from checks.model import Facts, Finding, Status
+from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import RelayConfig
 from checks.settings.providers import display_name, provider_of_host
@@ -31,19 +32,6 @@ HOSTS_FILE = "/etc/hosts"
 def _is_internal(address: str) -> bool:
     ip = ipaddress.ip_address(address)
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_reserved
-
-
-@dataclass(frozen=True)
-class HostAddresses(Facts):
-    """What dns.host found: the addresses the port check connects to (IPv4 first), and how they were found."""
-
-    resolver: str
-    addresses: tuple[str, ...]
-    canonical_name: str = ""
-    cname_chain: tuple[str, ...] = ()
-    records: tuple[tuple[str, int], ...] = ()  # (address, TTL in seconds)
-    ip_literal: bool = False  # the host setting is an IP address: nothing was looked up
-    connect_to: str | None = None  # --connect-to: connections do not use these addresses
 
 
 def _ip_literal(host: str) -> str | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from checks.dns.facts import MxFacts
 from checks.dns.failures import (
     FIX_DNS_SERVER,
     error_text,
@@ -19,23 +20,11 @@ from checks.dns.lookup import (
     query_all,
 )
 from checks.knowledge.guide import GuideSection
-from checks.model import Facts, Finding, Status
+from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import ProfileId, RelayConfig
 from checks.settings.profiles import relay_provider
 from checks.settings.providers import PROVIDERS, display_name, provider_of_mx
-
-
-@dataclass(frozen=True)
-class MxFacts(Facts):
-    """What dns.mx found for the sender domain: its mail exchangers, their provider and its SPF record."""
-
-    resolver: str
-    domain: str
-    mx: tuple[str, ...] = ()
-    mx_records: tuple[tuple[int, str, int], ...] = ()  # (preference, exchange, TTL in seconds)
-    provider: str = ""  # 'google', 'microsoft' or ''
-    spf: str = ""
 
 
 def mx_provider(exchange: str) -> str:

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import requests
 
 from checks.knowledge.aadsts import explain
 from checks.knowledge.guide import GuideSection
-from checks.model import CheckId, Facts, Finding, Status
+from checks.model import CheckId, Finding, Status
 from checks.oauth.claims import decode_claims, roles_of
 from checks.oauth.endpoints import endpoints_for
+from checks.oauth.facts import ClientFacts, TenantFacts
 from checks.oauth.flows import app_or_finding
 from checks.oauth.http import http_for, network_problem
-from checks.oauth.tenant import TenantFacts
 from checks.run_state import CheckContext
 from checks.settings.config import is_guid
 from checks.settings.secret import Secret
-
-
-@dataclass(frozen=True)
-class ClientFacts(Facts):
-    """oauth.client: the app-only token's roles, or the AADSTS code Entra ID refused the client with."""
-
-    app_roles: tuple[str, ...] = ()
-    aadsts: int | None = None
 
 
 def client_format_problem(client_id: str, tenant_guid: str) -> Finding | None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import requests
 
 from checks.knowledge.aadsts import explain
 from checks.knowledge.guide import GuideSection
-from checks.model import Facts, Finding, Status
+from checks.model import Finding, Status
 from checks.oauth.app import (
     consent_step,
     run_app,
@@ -23,20 +22,12 @@ from checks.oauth.claims import (
     visible_claims,
 )
 from checks.oauth.endpoints import endpoints_for
+from checks.oauth.facts import ScopeFacts
 from checks.oauth.http import network_problem
 from checks.oauth.permissions import GRAPH_PERMISSIONS
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod
 from checks.settings.secret import Secret
-
-
-@dataclass(frozen=True)
-class ScopeFacts(Facts):
-    """oauth.scopes: the visible claims of the SMTP token and of the Graph token minted to check permissions."""
-
-    smtp_token: Mapping[str, Any]
-    graph_token: Mapping[str, Any] | None = None
-    offline_access: bool | None = None
 
 
 def _graph_permissions(ctx: CheckContext, app: Any) -> tuple[dict[str, Any], list[str], Finding | None]:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import requests
 
 from checks.knowledge.guide import GuideSection
-from checks.model import CheckId, Facts, Finding, Status
+from checks.model import CheckId, Finding, Status
 from checks.oauth.claims import decode_claims, roles_of
-from checks.oauth.client import ClientFacts
 from checks.oauth.endpoints import endpoints_for
+from checks.oauth.facts import ClientFacts, SecretExpiryFacts
 from checks.oauth.graph import read_password_credentials
 from checks.oauth.http import http_for
 from checks.run_state import CheckContext
@@ -19,14 +19,6 @@ from checks.settings.limits import SECRET_WARNING_DAYS
 from checks.settings.secret import Secret
 
 GRAPH_APP_READ_ROLES = frozenset({"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"})
-
-
-@dataclass(frozen=True)
-class SecretExpiryFacts(Facts):
-    """oauth.secret_expiry: the secret's end date as Entra ID reports it and as entered (ISO dates)."""
-
-    entra_end_date: str | None = None
-    entered: str | None = None
 
 
 def _graph_expiry(ctx: CheckContext) -> tuple[dt.date | None, str]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import requests
 
 from checks.knowledge.guide import GuideSection
-from checks.model import Facts, Finding, Status
+from checks.model import Finding, Status
 from checks.oauth.claims import decode_claims, roles_of
 from checks.oauth.endpoints import endpoints_for
+from checks.oauth.facts import SenderFacts
 from checks.oauth.graph import addresses, find_by_proxy_address, read_user, read_user_purpose
 from checks.oauth.http import http_for
 from checks.run_state import CheckContext
@@ -19,16 +20,6 @@ from checks.settings.secret import Secret
 GUIDE_RULE = ("Aliases (proxy addresses) and shared mailboxes can't be used to connect through OAuth2. "
               "Please use a primary address.")
 _USER_READ_ROLES = frozenset({"User.Read.All", "Directory.Read.All", "User.ReadWrite.All"})
-
-
-@dataclass(frozen=True)
-class SenderFacts(Facts):
-    """sender (OAuth2): the sender, the token's user, and what Graph says the mailbox is."""
-
-    sender: str
-    token_user: str | None = None
-    primary: str | None = None
-    user_purpose: str | None = None  # Exchange's mailbox type: 'user', 'shared', ...
 
 
 def _graph_token(ctx: CheckContext) -> Secret | None:

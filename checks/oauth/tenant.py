@@ -10,8 +10,9 @@ import requests
 
 from checks.knowledge.aadsts import aadsts_code, explain
 from checks.knowledge.guide import GuideSection
-from checks.model import Facts, Finding, Status
+from checks.model import Finding, Status
 from checks.oauth.endpoints import CLOUDS, Endpoints, cloud_of_instance, endpoints_for
+from checks.oauth.facts import TenantFacts
 from checks.oauth.http import TimedHttp, http_for, network_problem
 from checks.run_state import CheckContext
 from checks.settings.config import host_error, is_guid
@@ -27,17 +28,6 @@ class Discovery:
     tenant_guid: str = ""
     cloud_instance: str = ""
     error: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class TenantFacts(Facts):
-    """oauth.tenant: the Directory (tenant) ID found, its cloud, and the tenant that owns the sender's domain."""
-
-    tenant_guid: str = ""
-    cloud_instance: str = ""
-    sender_domain_tenant: str = ""
-    tenant_cloud: str = ""  # set when the tenant lives in another cloud than the settings say
-
 
 
 def discover(http: TimedHttp, ends: Endpoints, tenant: str) -> Discovery:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from checks.knowledge.aadsts import explain
 from checks.knowledge.guide import GuideSection
-from checks.model import Facts, Finding, Status
+from checks.model import Finding, Status
 from checks.oauth.app import (
     consent_step,
     run_app,
@@ -24,6 +22,7 @@ from checks.oauth.claims import (
     visible_claims,
 )
 from checks.oauth.endpoints import endpoints_for
+from checks.oauth.facts import TokenFacts
 from checks.oauth.http import network_problem
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod
@@ -31,14 +30,6 @@ from checks.settings.secret import Secret
 
 SIGN_IN_HINT = ("Sign in with Microsoft (the console's sign-in button, or --refresh-token-env with a refresh token) "
                 "to test the token.")
-
-
-@dataclass(frozen=True)
-class TokenFacts(Facts):
-    """oauth.token: whom the SMTP token acts for and its claims worth showing (never the token)."""
-
-    user: str
-    claims: Mapping[str, Any]
 
 
 def _app_only_token(ctx: CheckContext, app: Any) -> Finding:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from checks.knowledge.guide import GuideSection
 from checks.knowledge.replies import finding_for_reply
-from checks.model import Facts, Finding, Status
+from checks.model import Finding, Status
 from checks.oauth.claims import decode_claims, explain_xoauth2_failure
 from checks.run_state import CheckContext
 from checks.settings.config import AuthMethod, Security
@@ -21,22 +20,8 @@ from checks.smtp.conversation import (
     conversation,
     waited,
 )
+from checks.smtp.facts import Mechanisms, SignedIn
 from checks.smtp.session import BoundedSMTP, ProtocolViolation, SmtpReply
-
-
-@dataclass(frozen=True)
-class Mechanisms(Facts):
-    """auth.mechanisms: the AUTH mechanisms the server offers."""
-
-    mechanisms: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SignedIn(Facts):
-    """auth.credentials: how the sign-in succeeded and as whom."""
-
-    mechanism: str
-    user: str
 
 
 def needed_mechanisms(method: AuthMethod) -> tuple[str, ...]:

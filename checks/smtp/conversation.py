@@ -7,7 +7,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checks.dns.host import HostAddresses
+from checks.dns.facts import HostAddresses
 from checks.knowledge.guide import GuideSection
 from checks.model import CheckId, Facts, Finding, Status
 from checks.redact import redact, secret_values

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import smtplib
-from dataclasses import dataclass
 
 from checks.knowledge.guide import GuideSection
 from checks.knowledge.replies import finding_for_reply
-from checks.model import CheckId, Facts, Finding, Status
+from checks.model import CheckId, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
 from checks.settings.limits import SILENT_PROBE_SECONDS
@@ -19,21 +18,12 @@ from checks.smtp.conversation import (
     conversation,
     recognise_service,
 )
+from checks.smtp.facts import Greeting
 from checks.smtp.probe import tls_handshake_completes
 from checks.smtp.session import BoundedSMTP, ProtocolViolation, SmtpReply
 from checks.workers import DaemonExecutor
 
 TLS_RECORDS = ("\x15\x03", "\x16\x03")  # a TLS alert or handshake record: the port speaks TLS
-
-
-@dataclass(frozen=True)
-class Greeting(Facts):
-    """What smtp.greeting saw: the 220 banner and the EHLO capabilities (upper case, sorted)."""
-
-    banner: str
-    capabilities: tuple[str, ...]
-
-
 
 
 def _probe_silent_peer(smtp: BoundedSMTP, ctx: CheckContext) -> str:

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import smtplib
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 
 from checks.knowledge.replies import finding_for_reply
-from checks.model import Facts, Finding, Status
+from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.smtp.conversation import (
     Step,
     broken_conversation,
     conversation,
 )
+from checks.smtp.facts import SentTest
 from checks.smtp.session import ProtocolViolation, SmtpReply
-
-
-@dataclass(frozen=True)
-class SentTest(Facts):
-    """send.test: the run id the test message carries (subject and X-Relay-Console-Run header)."""
-
-    run_id: str
 
 
 def test_message(ctx: CheckContext, sender: str, recipient: str) -> bytes:

@@ -1,4 +1,4 @@
-"""`sender`: the relay accepts the configured sender (MAIL FROM), and for OAuth2 it is the user's primary address."""
+"""`sender` with a password: the relay accepts the configured sender (MAIL FROM, then RCPT TO at the sender)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,9 @@ import smtplib
 
 from checks.knowledge.replies import finding_for_reply
 from checks.model import Finding, Status
-from checks.oauth.sender import check_graph_sender
 from checks.run_state import CheckContext
-from checks.settings.config import AuthMethod
 from checks.smtp.conversation import Step, broken_conversation, conversation
 from checks.smtp.session import ProtocolViolation, SmtpReply
-
-OAUTH = (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP)
-
-
-def check_sender(ctx: CheckContext) -> Finding:
-    if ctx.config.auth in OAUTH:
-
-        return check_graph_sender(ctx)
-    return check_mail_from(ctx)
 
 
 def check_mail_from(ctx: CheckContext) -> Finding:

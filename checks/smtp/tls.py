@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -12,13 +11,13 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from checks.knowledge.guide import GuideSection
 from checks.knowledge.replies import finding_for_reply
-from checks.model import CheckId, Facts, Finding, Status
+from checks.model import CheckId, Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
 from checks.settings.limits import CERTIFICATE_WARNING_DAYS
 from checks.settings.profiles import relay_provider
 from checks.smtp.conversation import Step, Target, broken_conversation, connect, conversation, run_mask, waited
-from checks.smtp.greeting import Greeting
+from checks.smtp.facts import CertificateFacts, Greeting, TlsFacts
 from checks.smtp.session import BoundedSMTP, ProtocolViolation
 from checks.smtp.tls_context import client_context, unverified_context
 
@@ -26,33 +25,6 @@ OLD_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1")
 OLD_PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE",
                         "VERSION_TOO_LOW")
 UNKNOWN_ISSUER_CODES = (2, 18, 19, 20, 21)  # OpenSSL X509_V_ERR_*: issuer unknown / self-signed / chain incomplete
-
-
-@dataclass(frozen=True)
-class CertificateFacts:
-    """The server certificate as read from its DER bytes: who it names, who issued it, when it ends."""
-
-    subject: str
-    issuer: str
-    names: tuple[str, ...]
-    not_after: dt.datetime
-
-    def days_left(self, now: dt.datetime) -> int:
-        return (self.not_after - now).days
-
-
-@dataclass(frozen=True)
-class TlsFacts(Facts):
-    """What the tls check saw: protocol, cipher, the certificate's names and end date, or why verification failed."""
-
-    tls_version: str = ""
-    cipher: str = ""
-    certificate_subject: str = ""
-    certificate_issuer: str = ""
-    days_left: int | None = None
-    certificate_not_after: str | None = None  # ISO date
-    capabilities: tuple[str, ...] = ()  # EHLO capabilities after STARTTLS
-    verify_code: int | None = None  # OpenSSL's X509_V_ERR_* when the certificate was refused
 
 
 def run_context(ctx: CheckContext) -> ssl.SSLContext:
