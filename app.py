@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="SMTP relay console", page_icon=":material/mail:", layout="wide")
+st.set_page_config(page_title="SMTP relay console", page_icon="✉️", layout="wide")  # an emoji: no icon download
 st.navigation({
     "Diagnose": [
         st.Page("pages/practice_lab.py", title="Practice lab", icon=":material/science:", default=True),

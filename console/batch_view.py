@@ -1,4 +1,5 @@
-"""The batch screen's parts: read the inputs, run with a progress bar, summary by verdict, failing-checks chart."""
+"""The batch screen's parts: read the file and the secrets it names, run with a progress bar, then the setups
+by verdict and cause in plain words, a chart of causes, and any setup opened into its full result."""
 
 from __future__ import annotations
 
@@ -12,19 +13,16 @@ from typing import Any
 import streamlit as st
 
 from checks.batch.file import BatchFileError, BatchSetup, load_batch, load_secrets, secrets_environ
-from checks.batch.report import (
-    batch_to_csv,
-    batch_to_json,
-    batch_verdict_line,
-    problem_counts,
-    summary_rows,
-    summary_to_csv,
-)
+from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line, summary_to_csv
 from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
-from checks.model import Verdict
-from checks.safe_text import markdown, one_line, visible
+from checks.knowledge.catalog import explain
+from checks.model import CheckResult, Verdict
+from checks.safe_text import markdown, visible
+from checks.settings.loading import ENV_REFERENCES
+from console.answer import answer
 from console.history_store import LABEL_KEY, save_batch_report
 from console.hosting import HostingLimits, admit, allowed_jobs, batch_refusal
+from console.pictures import causes_chart
 from console.results import render_report
 
 REPORT_KEY = "batch.report"
@@ -34,6 +32,8 @@ EXAMPLE_CSV = (
     "crm-m365,m365-basic,smtp.office365.com,crm@contoso.example,crm@contoso.example,CRM_PASSWORD\n"
 )
 VERDICT_WORDS = {Verdict.READY: "Ready", Verdict.INCOMPLETE: "Not proven yet", Verdict.PROBLEMS: "Problems to fix"}
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+_ADDRESS = re.compile(r"\S+@\S+")
 
 
 @dataclass(frozen=True)
@@ -45,24 +45,33 @@ class BatchInputs:
     jobs: int
 
 
-def read_inputs(*, upload: Any = None, pasted: str = "", secrets_text: str = "", use_environment: bool = False,
-                jobs: int = DEFAULT_JOBS, limits: HostingLimits | None = None) -> BatchInputs:
-    """The uploaded file (else the pasted text) and the secrets; BatchFileError with the reason when unusable
-    or beyond what this console allows (batch size, environment lookups; jobs are capped)."""
-    limits = limits or HostingLimits.from_environment()
+def read_setups(*, upload: Any = None, pasted: str = "") -> tuple[BatchSetup, ...]:
+    """The uploaded file (else the pasted text); BatchFileError with the reason when unusable."""
     if upload is not None:
-        setups = load_batch(upload.getvalue(), name=getattr(upload, "name", "") or "upload.csv")
-    elif pasted.strip():
+        return tuple(load_batch(upload.getvalue(), name=getattr(upload, "name", "") or "upload.csv"))
+    if pasted.strip():
         looks_toml = pasted.lstrip().startswith(("[[", "#"))
-        setups = load_batch(pasted.encode("utf-8"), name="pasted.toml" if looks_toml else "pasted.csv")
-    else:
-        raise BatchFileError("Upload a batch file or paste one first.")
+        return tuple(load_batch(pasted.encode("utf-8"), name="pasted.toml" if looks_toml else "pasted.csv"))
+    raise BatchFileError("Upload a batch file or paste one first.")
+
+
+def secret_names(setups: tuple[BatchSetup, ...]) -> tuple[str, ...]:
+    """The secret names the setups refer to (password_env = NAME ...), each once, in order of appearance."""
+    names = [str(s.values[ref]).strip() for s in setups for ref in ENV_REFERENCES if s.values.get(ref)]
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def read_inputs(setups: tuple[BatchSetup, ...], *, secrets_text: str = "", use_environment: bool = False,
+                jobs: int = DEFAULT_JOBS, limits: HostingLimits | None = None) -> BatchInputs:
+    """The setups with their secrets (the one-line secrets box, then the environment if allowed); BatchFileError
+    when beyond what this console allows (batch size, environment lookups; jobs are capped)."""
+    limits = limits or HostingLimits.from_environment()
     refusal = batch_refusal(len(setups), uses_environment=use_environment, limits=limits)
     if refusal:
         raise BatchFileError(refusal)
     secrets = load_secrets(secrets_lines(secrets_text).encode("utf-8"), name="secrets") if secrets_text.strip() else {}
     environ = secrets_environ(secrets, os.environ if use_environment else None)
-    return BatchInputs(tuple(setups), environ, allowed_jobs(max(1, min(MAX_JOBS, int(jobs))), limits))
+    return BatchInputs(setups, environ, allowed_jobs(max(1, min(MAX_JOBS, int(jobs))), limits))
 
 
 def secrets_lines(text: str) -> str:
@@ -85,8 +94,7 @@ class ProgressBar:
         self.done += 1
         self.problems += outcome.verdict is Verdict.PROBLEMS
         self.bar.progress(self.done / max(1, self.total),
-                          text=f"{self.done}/{self.total} setups checked · {self.problems} with problems "
-                               f"· last: {markdown(one_line(outcome.name, 60))}")
+                          text=f"{self.done}/{self.total} setups checked · {self.problems} with problems")
 
 
 def run_with_progress(inputs: BatchInputs) -> BatchReport | None:
@@ -104,41 +112,69 @@ def run_with_progress(inputs: BatchInputs) -> BatchReport | None:
     return report
 
 
+def cause_label(result: CheckResult) -> str:
+    """A problem's cause in a few plain words, the same for every setup with that cause: the catalog's title of
+    the server's reply, else the summary's first sentence without codes, dates, addresses or values."""
+    if result.reply:
+        explanation = explain(result.reply)
+        if explanation.known:
+            return f"{result.title}: {explanation.title}"
+    sentence = re.split(r"(?<=[a-z)])\.\s", result.summary.strip(), maxsplit=1)[0].rstrip(".")
+    words = _ADDRESS.sub("the address", _PARENTHESES.sub("", sentence)).strip()
+    return words if len(words) <= 90 else words[:89].rstrip() + "…"
+
+
+def cause_of(outcome: SetupOutcome) -> str:
+    """The setup's first problem (or the reason it is not proven) in words; '' when ready."""
+    found = answer(outcome.report)
+    if outcome.verdict is Verdict.READY or found.step is None:
+        return ""
+    return cause_label(found.step)
+
+
+def cause_counts(batch: BatchReport) -> dict[str, int]:
+    """Setups by cause of their first problem, most frequent first."""
+    counts = Counter(cause_of(o) for o in batch.outcomes if o.verdict is Verdict.PROBLEMS)
+    return dict(counts.most_common())
+
+
 def verdict_counts(batch: BatchReport) -> dict[str, int]:
     """Setups by verdict, in words ('Ready': 3, 'Problems to fix': 1)."""
     counts = Counter(outcome.verdict for outcome in batch.outcomes)
     return {VERDICT_WORDS[v]: counts.get(v, 0) for v in Verdict}
 
 
-def render_summary(batch: BatchReport) -> None:
-    """Verdict banner, setups by verdict, and one table row per setup."""
+def ordered(batch: BatchReport) -> tuple[SetupOutcome, ...]:
+    """Problems first, then not proven, then ready; file order within each."""
+    rank = {Verdict.PROBLEMS: 0, Verdict.INCOMPLETE: 1, Verdict.READY: 2}
+    return tuple(sorted(batch.outcomes, key=lambda o: rank[o.verdict]))
+
+
+def setup_rows(outcomes: tuple[SetupOutcome, ...]) -> list[dict[str, str]]:
+    """The table: setup, cause (kept next to the name so a phone shows it), verdict, host."""
+    return [{"Setup": visible(o.name), "Cause": visible(cause_of(o)) or "—", "Verdict": VERDICT_WORDS[o.verdict],
+             "Host": f"{o.report.host}:{o.report.port}"} for o in outcomes]
+
+
+def render_summary(batch: BatchReport) -> tuple[SetupOutcome, ...]:
+    """Verdict banner, setups by verdict and the table of setups; returns the table's order."""
     line = batch_verdict_line(batch)
     if batch.problems:
-        st.error(f"**{line}** — pick a setup below for the cause and the fix.", icon=":material/build:")
+        st.error(f"**{line}** — select a setup below for its cause and fix.", icon=":material/build:")
     else:
         st.success(f"**{line}**", icon=":material/check_circle:")
-    columns = st.columns(1 + len(Verdict))
-    columns[0].metric("Setups", len(batch.outcomes))
-    for column, (label, count) in zip(columns[1:], verdict_counts(batch).items(), strict=True):
-        column.metric(label, count)
-    table = [{"Setup": visible(r["setup"]), "Verdict": VERDICT_WORDS[Verdict(r["verdict"])], "Host": f"{r['host']}:{r['port']}",
-              "Profile": r["profile"], "Pass": r["pass"], "Warn": r["warn"], "Fail": r["fail"], "Skip": r["skip"],
-              "Error": r["error"], "Problems": r["problems"]} for r in summary_rows(batch)]
-    st.dataframe(table, hide_index=True, width="stretch")
+    with st.container(horizontal=True):
+        st.metric("Setups", len(batch.outcomes))
+        for name, count in verdict_counts(batch).items():
+            st.metric(name, count)
+    return ordered(batch)
 
 
-def render_problem_chart(batch: BatchReport) -> None:
-    """Bar chart: in how many setups each check failed or broke."""
-    counts = problem_counts(batch)
-    st.subheader("Which checks fail most")
-    if not counts:
-        st.caption("No check failed in any setup.")
-        return
-    import pandas as pd
-
-    frame = pd.DataFrame({"check": list(counts), "setups": list(counts.values())})
-    st.bar_chart(frame, x="check", y="setups", x_label="check", y_label="setups with a fail or error",
-                 sort=False)
+def render_causes_chart(batch: BatchReport) -> None:
+    counts = cause_counts(batch)
+    if counts:
+        st.markdown("##### Setups by cause")
+        st.altair_chart(causes_chart(counts), width="stretch", height=40 + 28 * len(counts))
 
 
 def render_downloads(batch: BatchReport) -> None:
@@ -146,28 +182,25 @@ def render_downloads(batch: BatchReport) -> None:
     files = (("CSV (every check)", f"{stem}.csv", batch_to_csv(batch), "text/csv"),
              ("JSON", f"{stem}.json", batch_to_json(batch), "application/json"),
              ("Summary CSV", f"{stem}-summary.csv", summary_to_csv(batch), "text/csv"))
-    for column, (label, name, text, mime) in zip(st.columns(3), files, strict=True):
-        column.download_button(label, icon=":material/download:", data=text.encode("utf-8"), file_name=name, mime=mime,
-                               key=f"batch.download.{name}", on_click="ignore", width="stretch")
-
-
-def render_setup(batch: BatchReport) -> None:
-    """One setup's full results, picked from a list (problems first)."""
-    ordered = sorted(batch.outcomes, key=lambda o: o.verdict is not Verdict.PROBLEMS)
-    if not ordered:
-        return
-    st.subheader("One setup in detail")
-    by_name = {o.name: o for o in ordered}
-    name = st.selectbox("Setup", list(by_name), format_func=lambda n: f"{VERDICT_WORDS[by_name[n].verdict]} · {visible(n)}",
-                        key="batch.setup")
-    render_report(by_name[name].report, key=f"batch.{name}", downloadable=False)
+    with st.container(horizontal=True):
+        for label, name, text, mime in files:
+            st.download_button(label, icon=":material/download:", data=text.encode("utf-8"), file_name=name,
+                               mime=mime, key=f"batch.download.{name}", on_click="ignore")
 
 
 def render_batch(batch: BatchReport) -> None:
-    """The whole results view of a batch."""
+    """The whole results view of a batch: summary, causes chart, the setups table; a selected row opens."""
     if batch.not_run:
         st.warning(f"{len(batch.not_run)} setups did not finish.")
-    render_summary(batch)
+    outcomes = render_summary(batch)
+    render_causes_chart(batch)
+    st.markdown("##### Setups (select one to open its full result)")
+    picked = st.dataframe(setup_rows(outcomes), hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="single-row", key="batch.table",
+                          column_config={"Setup": st.column_config.TextColumn(width="small"),
+                                         "Cause": st.column_config.TextColumn(width="large")})
     render_downloads(batch)
-    render_problem_chart(batch)
-    render_setup(batch)
+    if picked.selection.rows:
+        outcome = outcomes[picked.selection.rows[0]]
+        st.markdown(f"#### {markdown(outcome.name)}")
+        render_report(outcome.report, key=f"batch.{outcome.name}", downloadable=False)

@@ -51,9 +51,15 @@ def fields_for(profile_id: str, *, auth: str = "password") -> tuple[FieldSpec, .
 def preset_values(profile_id: str) -> dict[str, Any]:
     """The guide's values for a profile (what the form shows after picking it); other defaults are RelayConfig's."""
     preset = profile(profile_id)
-    values = {f.name: default(f.name) for f in FORM_FIELDS if default(f.name) is not None}
-    return {**values, "profile": preset.id.value, "host": preset.host, "port": preset.port,
+    values = {f.name: _as_input(f, default(f.name)) for f in FORM_FIELDS if default(f.name) is not None}
+    return {**values, "profile": preset.id.value, "host": preset.host, "port": str(preset.port),
             "security": preset.security.value, "auth": SELECT_OPTIONS["auth"][0]}
+
+
+def _as_input(field: SettingField, value: Any) -> Any:
+    """Numbers are typed as text, so an out-of-range value (port 99999) reaches validation instead of a number
+    input silently keeping its previous value."""
+    return _number_text(value) if field.kind in (Kind.INT, Kind.FLOAT) else value
 
 
 def profile_label(profile_id: str) -> str:
@@ -147,9 +153,7 @@ def form_values_for(values: Mapping[str, Any]) -> dict[str, Any]:
             continue
         kind = FIELDS[key].kind
         if kind in (Kind.INT, Kind.FLOAT):
-            number = _number_or_none(value, int if kind is Kind.INT else float)
-            if number is not None:
-                out[key] = number
+            out[key] = _number_text(value)
         elif kind is Kind.DATE:
             out[key] = value if isinstance(value, dt.date) else _date_or_none(str(value))
         elif key in SELECT_OPTIONS:
@@ -161,11 +165,11 @@ def form_values_for(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _number_or_none(value: Any, kind: type) -> Any:
-    try:
-        return kind(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
+def _number_text(value: Any) -> str:
+    """587 -> '587', 10.0 -> '10', 2.5 -> '2.5'; text stays as typed."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _date_or_none(text: str) -> dt.date | None:

@@ -19,10 +19,12 @@ from console.forms import (
     settings_toml,
     settings_values,
 )
+from console.history_store import label_input
 from console.state import (
     ERRORS_KEY,
     HELD_KEY,
     PROFILE_KEY,
+    REPORT_KEY,
     SIGNED_IN_KEY,
     apply_profile,
     forget_secret,
@@ -31,12 +33,15 @@ from console.state import (
     hold_typed_secrets,
     key,
     load_form,
+    secret_key,
 )
 
 PENDING_KEY = "check.pending_config"
 UPLOAD_KEY = "check.settings_upload"
 LOAD_MESSAGE_KEY = "check.load_message"
-NARROW = ("port", "security", "auth", "cloud", "secret_expires", "timeout", "deadline")
+SERVER = ("host", "port", "security")
+ROW_WIDTHS = {"host": 3, "port": 1, "security": 1, "username": 1, "password": 1, "sender": 1, "tenant_id": 1,
+              "client_id": 1, "client_secret": 1, "secret_expires": 1, "cloud": 1, "timeout": 1, "deadline": 1}
 
 
 def submitted_secrets(state: MutableMapping[str, Any]) -> dict[str, str]:
@@ -50,11 +55,14 @@ def submitted_secrets(state: MutableMapping[str, Any]) -> dict[str, str]:
 
 
 def validate_and_queue(state: MutableMapping[str, Any]) -> None:
-    """Run button callback: field errors into state, or a valid config queued for this rerun."""
+    """Run button callback: a valid config queued for this rerun, or the field errors and no result on screen
+    (a report of other settings must not look like the answer to these)."""
     values = settings_values(form_values(state), extra_secrets=submitted_secrets(state))
     config, errors = build_config(values)
     state[ERRORS_KEY] = errors_by_field(errors)
     state[PENDING_KEY] = config
+    if config is None:
+        state.pop(REPORT_KEY, None)
 
 
 def take_pending(state: MutableMapping[str, Any]) -> Any:
@@ -77,36 +85,44 @@ def apply_settings_file(state: MutableMapping[str, Any], data: bytes, name: str)
         return errors
     load_form(state, values)
     state[ERRORS_KEY] = {}
+    state.pop(REPORT_KEY, None)
     state[LOAD_MESSAGE_KEY] = ("success", f"Loaded {name}. Type the password or secret: files never hold them.")
     return ()
 
 
+def _settings_changed(state: MutableMapping[str, Any]) -> None:
+    """A new profile or sign-in method: the guide's server values, and the old result goes."""
+    apply_profile(state)
+    state.pop(REPORT_KEY, None)
+
+
 def profile_picker(options: list[str], label_of: Any) -> str:
     return st.selectbox("Setup to check", options, format_func=label_of, key=PROFILE_KEY,
-                        on_change=apply_profile, args=(st.session_state,),
+                        on_change=_settings_changed, args=(st.session_state,),
                         help="The presets follow the setup guide; picking one fills in its server values.")
+
+
+def auth_picker(profile_id: str) -> None:
+    """The custom profile's sign-in method, above the fields it shows or hides (outside the form: it redraws it)."""
+    spec = next((s for s in fields_for(profile_id) if s.key == "auth"), None)
+    if spec is not None:
+        st.selectbox(spec.label, spec.options, key=key("auth"), help=spec.help, on_change=_settings_changed,
+                     args=(st.session_state,))
 
 
 def _widget(spec: FieldSpec) -> None:
     name = key(spec.key)
     if spec.kind == "secret":
         is_held = spec.key in (st.session_state.get(HELD_KEY) or {})
-        st.text_input(spec.label, key=name, type="password", help=spec.help, autocomplete="new-password",
+        st.text_input(spec.label, key=secret_key(st.session_state, spec.key), type="password", help=spec.help,
+                      autocomplete="new-password",
                       placeholder="•••••••• set for this session — type to replace" if is_held else "")
-        if is_held:
-            st.button(f"Forget the saved {spec.label.lower()}", key=f"forget.{spec.key}", type="tertiary",
-                      icon=":material/delete:",
-                      on_click=forget_secret, args=(st.session_state, spec.key))
-    elif spec.kind == "int":
-        st.number_input(spec.label, key=name, min_value=1, max_value=65535, step=1, help=spec.help)
-    elif spec.kind == "float":
-        st.number_input(spec.label, key=name, min_value=0.5, max_value=600.0, step=1.0, help=spec.help)
     elif spec.kind == "select":
         st.selectbox(spec.label, spec.options, key=name, help=spec.help)
     elif spec.kind == "date":
         st.date_input(spec.label, key=name, help=spec.help, min_value=dt.date(2000, 1, 1),
                       max_value=dt.date(2100, 12, 31), format="YYYY-MM-DD")
-    else:
+    else:  # numbers too: a number input would silently keep its old value for 99999; the form says why not
         st.text_input(spec.label, key=name, help=spec.help, placeholder=spec.placeholder)
 
 
@@ -116,39 +132,54 @@ def _field(spec: FieldSpec, errors: dict[str, list[str]]) -> None:
         st.markdown(f":red[:material/error: {spec.label} {markdown(message)}]")
 
 
-def _fields(specs: list[FieldSpec], errors: dict[str, list[str]]) -> None:
-    wide = [s for s in specs if s.key not in NARROW]
-    narrow = [s for s in specs if s.key in NARROW]
-    for spec in wide:
-        _field(spec, errors)
-    if narrow:
-        for column, spec in zip(st.columns(len(narrow)), narrow, strict=True):
-            with column:
-                _field(spec, errors)
+def _row(specs: list[FieldSpec], errors: dict[str, list[str]]) -> None:
+    """Fields side by side on a wide screen (stacked on a phone), each with its own error under it."""
+    if len(specs) == 1:
+        _field(specs[0], errors)
+        return
+    columns = st.columns([ROW_WIDTHS.get(s.key, 1) for s in specs])
+    for column, spec in zip(columns, specs, strict=True):
+        with column:
+            _field(spec, errors)
 
 
-def relay_form(profile_id: str) -> None:
-    """The inputs the profile needs; errors of the last run attempt shown under their field."""
+def _forget_buttons(specs: list[FieldSpec]) -> None:
+    held = st.session_state.get(HELD_KEY) or {}
+    for spec in specs:
+        if spec.kind == "secret" and spec.key in held:
+            st.form_submit_button(f"Forget the saved {spec.label.lower()}", key=f"forget.{spec.key}",
+                                  type="tertiary", icon=":material/delete:", on_click=forget_secret,
+                                  args=(st.session_state, spec.key))
+
+
+def relay_form(profile_id: str) -> bool:
+    """The form with the inputs the profile needs, errors under their field; True when Run was pressed."""
     state = st.session_state
     errors: dict[str, list[str]] = state.get(ERRORS_KEY) or {}
-    specs = fields_for(profile_id, auth=str(state.get(key("auth")) or "password"))
-    shown = {s.key for s in specs}
-    server = [s for s in specs if s.key in ("host", "port", "security")]
-    account = [s for s in specs if not s.advanced and s.key not in ("host", "port", "security", "send_test_to")]
+    specs = [s for s in fields_for(profile_id, auth=str(state.get(key("auth")) or "password")) if s.key != "auth"]
+    shown = {s.key for s in specs} | {"auth"}
+    account = [s for s in specs if not s.advanced and s.key not in (*SERVER, "send_test_to")]
     advanced = [s for s in specs if s.advanced]
-    st.markdown("##### Server")
-    _fields(server, errors)
-    st.markdown("##### Account")
-    _fields(account, errors)
-    _field(next(s for s in specs if s.key == "send_test_to"), errors)
-    with st.expander("Advanced (DNS server, CA file, timeouts)",
-                     expanded=any(s.key in errors for s in advanced)):
-        _fields(advanced, errors)
-    others = [f"{field} {m}" for field, messages in errors.items() if field not in shown for m in messages]
-    if others:
-        st.error("\n\n".join(markdown(o) for o in others))
-    if errors:
-        st.error(f"Fix the {sum(len(m) for m in errors.values())} field(s) marked in red, then run again.")
+    with st.form("relay", border=True, enter_to_submit=True):
+        _row([s for s in specs if s.key in SERVER], errors)
+        for start in range(0, len(account), 3):
+            _row(account[start:start + 3], errors)
+        _row([next(s for s in specs if s.key == "send_test_to")], errors)
+        label_input()
+        with st.expander("Advanced (DNS server, CA file, timeouts)",
+                         expanded=any(s.key in errors for s in advanced)):
+            for start in range(0, len(advanced), 2):
+                _row(advanced[start:start + 2], errors)
+        others = [f"{field} {m}" for field, messages in errors.items() if field not in shown for m in messages]
+        if others:
+            st.error("\n\n".join(markdown(o) for o in others))
+        if errors:
+            st.error(f"Fix the {sum(len(m) for m in errors.values())} field(s) marked in red, then run again.",
+                     icon=":material/error:")
+        pressed = st.form_submit_button("Run checks", icon=":material/play_arrow:", type="primary",
+                                        on_click=validate_and_queue, args=(state,))
+        _forget_buttons(specs)
+    return pressed
 
 
 def signed_in_note() -> None:
@@ -164,11 +195,11 @@ def save_settings_button() -> None:
     values = settings_values(form_values(st.session_state))
     text, errors = settings_toml(values)
     if text is None:
-        st.download_button("Save settings (.toml)", icon=":material/save:", data=b"", disabled=True, width="stretch",
+        st.download_button("Save settings (.toml)", icon=":material/save:", data=b"", disabled=True,
                            help="Fix these first: " + "; ".join(str(e) for e in errors))
     else:
         st.download_button("Save settings (.toml)", icon=":material/save:", data=text.encode("utf-8"), file_name="relay-settings.toml",
-                           mime="application/toml", on_click="ignore", width="stretch",
+                           mime="application/toml", on_click="ignore",
                            help="The settings without any password or secret.")
 
 
@@ -185,7 +216,8 @@ def oauth_fields() -> None:
     errors: dict[str, list[str]] = st.session_state.get(ERRORS_KEY) or {}
     wanted = ("tenant_id", "client_id", "client_secret", "sender", "cloud")
     specs = [s for s in fields_for("m365-oauth2") if s.key in wanted]
-    _fields(specs, errors)
+    _row(specs[:2], errors)
+    _row(specs[2:], errors)
 
 
 def show_outcome(outcome: Any) -> None:

@@ -1,7 +1,11 @@
-"""Reports uploaded by the user: read them (bytes in, reports or readable errors out) and show a comparison."""
+"""Reports uploaded by the user: read them (a report, two to compare, or a whole batch), order them by run time,
+and show what changed check by check."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -10,62 +14,111 @@ import streamlit as st
 from checks.model import RunReport
 from checks.report.compare import Change, compare, summarise_changes
 from checks.report.reader import ReportFormatError, read_report
+from checks.report.spreadsheet import decode_upload
 from checks.safe_text import markdown, visible
+from console.answer import answer
 from console.icons import word
-from console.results import results_table, verdict_banner
 
-MAX_FILES = 2
+MAX_RUNS = 500  # a batch file opens as this many runs at most
+BATCH_COLUMN = "setup"
 
 
 @dataclass(frozen=True)
 class Loaded:
+    """What the uploads held: runs oldest first, each with a name, and one plain sentence per unusable file."""
+
     reports: tuple[RunReport, ...]
     names: tuple[str, ...]
     errors: tuple[str, ...]
     notes: tuple[str, ...] = ()  # what reading a file set aside (e.g. rows with check ids this version lacks)
 
 
+def _batch_parts(name: str, data: bytes) -> list[tuple[str, bytes]] | None:
+    """A batch report split into one report per setup, or None when the file is not a batch report."""
+    text = decode_upload(data)
+    if text.lstrip().startswith("{"):
+        document = json.loads(text)
+        if not isinstance(document, dict) or not isinstance(document.get("setups"), list):
+            return None
+        return [(str(entry.get("setup") or f"setup {index + 1}"),
+                 json.dumps({"run": entry.get("run"), "results": entry.get("results")}).encode("utf-8"))
+                for index, entry in enumerate(document["setups"]) if isinstance(entry, dict)]
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or not rows[0] or rows[0][0].strip().lower() != BATCH_COLUMN:
+        return None
+    header, groups = rows[0][1:], {}
+    for row in rows[1:]:
+        if len(row) == len(header) + 1 and row[header.index("check_id") + 1] != "summary":
+            groups.setdefault(row[0], []).append(row[1:])
+    parts = []
+    for setup, records in groups.items():
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows([header, *records])
+        parts.append((setup, buffer.getvalue().encode("utf-8")))
+    return parts
+
+
+def _plain(name: str, exc: Exception) -> str:
+    if isinstance(exc, ReportFormatError):
+        return str(exc)
+    if isinstance(exc, UnicodeError):
+        return f"{name}: this is not a text file. Upload the report as CSV (UTF-8) or JSON, as the console saves it."
+    return f"{name}: this file could not be read as a report of this console (CSV or JSON)."
+
+
 def load_reports(files: Iterable[tuple[str, bytes]]) -> Loaded:
-    """Read up to two uploaded reports; a bad file gives a message naming it, never a traceback."""
-    reports, names, errors, notes = [], [], [], []
-    for index, (name, data) in enumerate(files):
-        if index >= MAX_FILES:
-            errors.append(f"{name}: only two reports can be compared; this one was left out.")
-            continue
+    """Read uploaded reports and batch reports; a bad file gives a sentence naming it, never a traceback."""
+    found: list[tuple[RunReport, str]] = []
+    errors: list[str] = []
+    notes: list[str] = []
+    for name, data in files:
         try:
-            report = read_report(data, name=name)
-            reports.append(report)
-            names.append(name)
-            notes.extend(report.read_notes)
-        except ReportFormatError as exc:
-            errors.append(str(exc))
-    return Loaded(tuple(reports), tuple(names), tuple(errors), tuple(notes))
+            parts = _batch_parts(name, data) or [(name, data)]
+            for label, part in parts[:MAX_RUNS]:
+                report = read_report(part, name=label)
+                found.append((report, label))
+                notes.extend(report.read_notes)
+            if len(parts) > MAX_RUNS:
+                errors.append(f"{name}: only the first {MAX_RUNS} setups were opened.")
+        except Exception as exc:  # noqa: BLE001 - every unusable file becomes one plain sentence
+            errors.append(_plain(name, exc))
+    found.sort(key=lambda item: item[0].started_at)
+    return Loaded(tuple(r for r, _ in found), tuple(n for _, n in found), tuple(errors), tuple(notes))
 
 
 def change_rows(changes: list[Change]) -> list[dict[str, str]]:
+    """Every check with its status before and after, the ones that moved first."""
     def status(value: object) -> str:
         return word(value) if value is not None else "—"
 
-    return [{"Change": c.kind, "Check": visible(c.title), "Before": status(c.before_status),
-             "After": status(c.after_status), "Now": visible(c.after_summary or c.before_summary)} for c in changes]
+    moved = sorted(changes, key=lambda c: c.kind == "same")
+    return [{"Check": visible(c.title), "Before": status(c.before_status), "After": status(c.after_status),
+             "Change": c.kind, "Now": visible(c.after_summary or c.before_summary)} for c in moved]
 
 
 def render_comparison(before: RunReport, after: RunReport, names: tuple[str, str]) -> None:
-    """What changed between two runs, then both runs side by side."""
+    """What changed from the older run to the newer one, check by check, then both verdicts side by side."""
     changes = compare(before, after)
     counts = summarise_changes(changes)
     st.subheader("What changed")
+    st.caption(f"From **{markdown(names[0])}** ({before.started_at:%Y-%m-%d %H:%M}) to **{markdown(names[1])}** "
+               f"({after.started_at:%Y-%m-%d %H:%M}), whatever order they were uploaded in.")
     words = [f"**{n} {k}**" for k, n in counts.items() if n]
     st.markdown(" · ".join(words) or "Nothing to compare.")
-    moved = [c for c in changes if c.kind != "same"]
-    if moved:
-        st.dataframe(change_rows(moved), hide_index=True, width="stretch")
-    else:
-        st.success("Both runs ended the same way for every check.")
-    st.subheader("Side by side")
-
+    st.dataframe(change_rows(changes), hide_index=True, width="stretch")
     for column, report, name in zip(st.columns(2), (before, after), names, strict=True):
-        with column:
-            st.markdown(f"**{markdown(name)}** · run {markdown(report.run_id)} · {report.started_at:%Y-%m-%d %H:%M}")
-            verdict_banner(report)
-            results_table(report)
+        with column, st.container(border=True):
+            found = answer(report)
+            st.markdown(f"**{markdown(name)}** · {report.started_at:%Y-%m-%d %H:%M}")
+            st.markdown(f"{found.headline}" + (f" — {markdown(found.step.title)}: {markdown(found.cause)}"
+                                               if found.step else ""))
+
+
+def run_rows(reports: tuple[RunReport, ...], names: tuple[str, ...]) -> list[dict[str, str]]:
+    """One row per opened run: name, time, verdict and its first problem in words."""
+    rows = []
+    for report, name in zip(reports, names, strict=True):
+        found = answer(report)
+        rows.append({"Setup": visible(name), "Run at": f"{report.started_at:%Y-%m-%d %H:%M}", "Verdict": found.headline,
+                     "Cause": visible(f"{found.step.title}: {found.cause}") if found.step and found.tone != "good" else ""})
+    return rows

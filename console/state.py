@@ -15,6 +15,7 @@ REPORT_KEY = "check.report"
 ERRORS_KEY = "check.errors"
 SIGNED_IN_KEY = "oauth.signed_in"  # SignedIn (refresh token as a Secret): server-side only, never a widget
 HELD_KEY = "form.held_secrets"  # {field: Secret}: secrets already submitted, kept server-side, never re-sent
+GENERATION_KEY = "form.secret_generation"  # bumped when typed secrets are taken: the inputs are drawn anew, empty
 
 
 def key(field: str) -> str:
@@ -31,8 +32,15 @@ def keep_form(state: MutableMapping[str, Any], default_profile: str = "gmail") -
             state[name] = state[name]  # re-owning the value stops Streamlit dropping it with a hidden widget
 
 
+def secret_key(state: Mapping[str, Any], field: str) -> str:
+    """The widget key of a secret input; a new one after each submit, so the browser drops what was typed."""
+    generation = state.get(GENERATION_KEY, 0)
+    return f"{key(field)}.{generation}" if generation else key(field)
+
+
 def form_values(state: Mapping[str, Any]) -> dict[str, Any]:
-    return {field: state.get(key(field)) for field in FORM_KEYS}
+    return {field: state.get(secret_key(state, field) if field in SECRET_FIELDS else key(field))
+            for field in FORM_KEYS}
 
 
 def held(state: MutableMapping[str, Any]) -> dict[str, Secret]:
@@ -43,11 +51,10 @@ def hold_typed_secrets(state: MutableMapping[str, Any]) -> None:
     """Secret inputs are write-only: what was typed moves server-side and the input empties (keeps it out of the
     page's HTML); call from a callback, before the inputs are drawn."""
     kept = held(state)
-    for field in SECRET_FIELDS:
-        typed = state.get(key(field))
-        if typed:
-            kept[field] = Secret(typed)
-            state[key(field)] = ""
+    typed = {field: state.pop(secret_key(state, field), "") for field in SECRET_FIELDS}
+    kept.update({field: Secret(value) for field, value in typed.items() if value})
+    if any(typed.values()):
+        state[GENERATION_KEY] = state.get(GENERATION_KEY, 0) + 1
 
 
 def held_secrets(state: Mapping[str, Any]) -> dict[str, str]:
@@ -68,7 +75,7 @@ def load_form(state: MutableMapping[str, Any], values: Mapping[str, Any]) -> Non
             kept[field] = value if isinstance(value, Secret) else Secret(str(value))
         else:
             kept.pop(field, None)
-        state[key(field)] = ""
+        state.pop(secret_key(state, field), None)
     for field in FORM_KEYS:
         if field in SECRET_FIELDS:
             continue

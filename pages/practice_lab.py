@@ -7,42 +7,42 @@ from console.results import render_report, run_with_progress
 from console.state import load_form
 
 st.title("Practice lab")
-st.markdown(
-    "New here? This console checks an SMTP relay setup (Gmail, Google Workspace, Microsoft 365) step by step "
-    "and tells you what to fix. The practice lab runs it against **lab servers started inside the console** that "
-    "answer like Gmail or Microsoft 365 — nothing to configure, nothing leaves this machine. Pick a scenario, "
-    "run it, and see what a working setup and each common mistake look like."
-)
+st.caption("See what a working relay and each common mistake look like: the checks run against **lab servers "
+           "inside the console** that answer like Gmail or Microsoft 365. Nothing leaves this machine.")
 
 items = {item.id: item for item in practice.scenarios()}
-pick_col, about_col = st.columns([2, 3], gap="large")
+practice.keep_picker(st.session_state, st.query_params)
+pick_col, result_col = st.columns([1, 2], gap="medium")
 with pick_col:
-    chosen = items[st.radio("Scenario", list(items), format_func=lambda sid: items[sid].title,
-                            key="practice.scenario")]
-with about_col, st.container(border=True):
-    st.markdown(f"#### {chosen.title}")
-    st.markdown(chosen.description)
-    st.markdown(practice.expectation(chosen))
-    run = st.button("Run this scenario", icon=":material/play_arrow:", type="primary", width="stretch")
-    load = st.button("Load into Check a relay", icon=":material/edit_note:", width="stretch",
-                     help="Open the relay form with this scenario's settings, to try changes yourself.")
+    family = st.selectbox("Kind of problem", practice.FAMILIES, key="practice.family",
+                          on_change=practice.on_family_change, args=(st.session_state,))
+    chosen = items[st.selectbox("Scenario", practice.in_family(family), format_func=lambda sid: items[sid].title,
+                                key="practice.scenario")]
+    practice.remember_link(st.session_state, st.query_params, chosen.id)
+    st.caption(f"{chosen.description} {practice.expectation(chosen)}")
+    with st.container(horizontal=True):
+        run = st.button("Run this scenario", icon=":material/play_arrow:", type="primary")
+        load = st.button("Load into Check a relay", icon=":material/edit_note:", type="tertiary")
 if load:
     load_form(st.session_state, practice.lab_values(chosen.id))
     st.session_state.pop("check.report", None)
     st.switch_page("pages/check_relay.py")
 
-if run:
-    try:
-        config = practice.lab_config(chosen.id)
-    except Exception as exc:  # noqa: BLE001 - show the lab problem, never a traceback
-        st.error(f"The practice lab could not start: {type(exc).__name__}. Try again, or restart the console.")
+with result_col:
+    if run:
+        try:
+            config = practice.lab_config(chosen.id)
+        except Exception as exc:  # noqa: BLE001 - show the lab problem, never a traceback
+            st.error(f"The practice lab could not start: {type(exc).__name__}. Try again, or restart the console.")
+        else:
+            st.session_state["practice.report"] = run_with_progress(config, label=f"Running “{chosen.title}”…",
+                                                                      practice=True)
+            st.session_state["practice.report_of"] = chosen.id
+    report = st.session_state.get("practice.report")
+    if report is None:
+        st.info("Pick a scenario and press **Run this scenario**: the answer appears here.",
+                icon=":material/arrow_back:")
     else:
-        st.session_state["practice.report"] = run_with_progress(config, label=f"Running “{chosen.title}”…",
-                                                                  practice=True)
-        st.session_state["practice.report_of"] = chosen.id
-
-report = st.session_state.get("practice.report")
-if report is not None:
-    if st.session_state.get("practice.report_of") != chosen.id:
-        st.caption("Results below are from the scenario you ran before; run this one to replace them.")
-    render_report(report, key="practice")
+        ran = st.session_state.get("practice.report_of")
+        stale = "" if ran == chosen.id else f"From the scenario you ran before ({items[ran].title})."
+        render_report(report, key="practice", stale=stale)

@@ -28,25 +28,22 @@ st.markdown("Entra ID > App registrations > your app > **Authentication** > Add 
             "Redirect URIs:")
 st.code(signin.redirect_uri(st.context.url), language=None)
 
-st.markdown("##### 2. Your app registration")
-oauth_fields()
-
-st.markdown("##### 3. Sign in")
-browser_tab, device_tab = st.tabs(["In this browser", "With a device code"])
-with browser_tab:
-    st.button("Sign in with Microsoft", type="primary", key="oauth.start", on_click=signin.on_start_sign_in,
-              args=(st.session_state, st.context.url))
-with device_tab:
-    st.caption("For a console without a browser on the same machine. Needs Authentication > "
+st.markdown("##### 2. Your app registration, then sign in")
+with st.form("signin", border=True):
+    oauth_fields()
+    with st.container(horizontal=True):
+        st.form_submit_button("Sign in with Microsoft", type="primary", key="oauth.start",
+                              on_click=signin.on_start_sign_in, args=(st.session_state, st.context.url))
+        st.form_submit_button("Get a device code", key="oauth.device_start", on_click=signin.on_start_device,
+                              args=(st.session_state,))
+    st.caption("A device code is for a console without a browser on the same machine; it needs Authentication > "
                "'Allow public client flows' = Yes on the app registration.")
-    st.button("Get a device code", key="oauth.device_start", on_click=signin.on_start_device,
-              args=(st.session_state,))
-    waiting = st.session_state.get(signin.DEVICE_KEY)
-    if waiting is not None:
-        st.info(markdown(waiting.message or f"Open {waiting.verification_uri} and enter the code below."))
-        st.code(waiting.user_code, language=None)
-        st.button("I have signed in", key="oauth.device_finish", type="primary", on_click=signin.on_finish_device,
-                  args=(st.session_state,), help="Waits at most a minute for Microsoft to confirm.")
+waiting = st.session_state.get(signin.DEVICE_KEY)
+if waiting is not None:
+    st.info(markdown(waiting.message or f"Open {waiting.verification_uri} and enter the code below."))
+    st.code(waiting.user_code, language=None)
+    st.button("I have signed in", key="oauth.device_finish", type="primary", on_click=signin.on_finish_device,
+              args=(st.session_state,), help="Waits at most a minute for Microsoft to confirm.")
 
 outcome = st.session_state.pop(signin.OUTCOME_KEY, None)
 if outcome is not None:

@@ -47,7 +47,7 @@ def test_opens_with_the_guides_gmail_values():
     assert not at.exception
     assert at.selectbox(key="form.profile").value == "gmail"
     assert at.text_input(key="form.host").value == "smtp.gmail.com"
-    assert at.number_input(key="form.port").value == 587
+    assert at.text_input(key="form.port").value == "587"
     assert at.selectbox(key="form.security").value == "starttls"
     assert "apppasswords" in at.text_input(key="form.password").help
     assert not [w for w in at.text_input if w.key == "form.tenant_id"]
@@ -87,9 +87,10 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_typed_is_lost():
 
 
 def test_switching_profiles_keeps_what_was_typed():
-    # Given a username typed for Gmail
+    # Given a username typed for Gmail and submitted (the run stops at the missing password)
     at = check_page()
-    at.text_input(key="form.username").set_value("me@example.com").run()
+    at.text_input(key="form.username").set_value("me@example.com")
+    run_button(at).click().run()
     # When the user looks at the OAuth2 setup and comes back to Gmail
     at.selectbox(key="form.profile").set_value("m365-oauth2").run()
     at.selectbox(key="form.profile").set_value("gmail").run()
@@ -99,9 +100,14 @@ def test_switching_profiles_keeps_what_was_typed():
 
 
 def lab_form(scenario_id: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
-    at.radio(key="practice.scenario").set_value(scenario_id)
-    return at.button[1].click().run()  # "Load into Check a relay"
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    at.query_params["scenario"] = scenario_id
+    return at.run().button[1].click().run()  # "Load into Check a relay"
+
+
+def secret_input(at: AppTest, label: str):
+    """A secret input by its label (its key changes after each submit, so the browser forgets what was typed)."""
+    return next(w for w in at.text_input if w.label == label)
 
 
 def test_typed_password_runs_against_the_lab_and_never_shows_on_the_page():
@@ -121,7 +127,7 @@ def test_typed_password_runs_against_the_lab_and_never_shows_on_the_page():
     report = at.session_state["check.report"]
     for item in downloads(report):
         assert CANARY.encode() not in item.data
-    assert at.text_input(key="form.password").value == ""  # write-only: held server-side for the next run
+    assert secret_input(at, "Password").value == ""  # write-only: held server-side for the next run
     assert at.session_state["form.held_secrets"]["password"].reveal() == CANARY
 
 
@@ -167,8 +173,8 @@ def test_settings_are_saved_without_secrets_and_loaded_back():
     # Then the file has no secret and the form gets the settings back
     assert not errors and CANARY not in text and "password =" not in text
     loaded = form_values(state)
-    assert loaded["username"] == "me@gmail.com" and loaded["host"] == "smtp.gmail.com" and loaded["port"] == 587
-    assert loaded["password"] == ""
+    assert loaded["username"] == "me@gmail.com" and loaded["host"] == "smtp.gmail.com" and loaded["port"] == "587"
+    assert not loaded["password"]
 
 
 def test_a_settings_file_with_an_inline_secret_is_refused_and_the_form_kept():
@@ -211,4 +217,4 @@ def test_a_typed_password_survives_an_error_in_another_field():
     # Then the sender error shows and the password is kept (server-side) for the next attempt
     assert "Sender must" in texts(at.markdown)
     assert at.session_state["form.held_secrets"]["password"].reveal() == CANARY
-    assert "set for this session" in at.text_input(key="form.password").placeholder
+    assert "set for this session" in secret_input(at, "App password").placeholder

@@ -34,9 +34,9 @@ def test_hosted_console_names_the_refused_field(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60).run().switch_page("pages/check_relay.py").run()
     # When someone aims it at an internal host
     at.selectbox(key="form.profile").set_value("custom").run()
-    at.text_input(key="form.host").set_value("intranet.corp").run()
-    at.text_input(key="form.username").set_value("a@corp.example").run()
-    at.text_input(key="form.password").set_value("secret-value").run()
+    at.text_input(key="form.host").set_value("intranet.corp")
+    at.text_input(key="form.username").set_value("a@corp.example")
+    at.text_input(key="form.password").set_value("secret-value")
     next(b for b in at.button if "Run checks" in b.label).click().run()
     # Then nothing runs and the host field says what this console may test
     assert not at.exception

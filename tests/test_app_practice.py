@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from checks.safe_text import plain
+from console import practice
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 RUN_TIMEOUT = 90
@@ -24,9 +25,15 @@ def texts(element) -> str:
     return "\n".join(plain(str(getattr(e, "value", ""))) for e in element)
 
 
+def pick(at: AppTest, scenario_id: str) -> AppTest:
+    """Choose a scenario as a user does: its kind of problem first, then the scenario."""
+    at.selectbox(key="practice.family").set_value(practice.family_of(practice.scenario(scenario_id))).run()
+    at.selectbox(key="practice.scenario").set_value(scenario_id)
+    return at
+
+
 def run_scenario(at: AppTest, scenario_id: str) -> AppTest:
-    at.radio(key="practice.scenario").set_value(scenario_id)
-    return at.button[0].click().run()
+    return pick(at, scenario_id).button[0].click().run()
 
 
 def test_first_screen_is_the_practice_lab_with_a_working_scenario_selected():
@@ -36,8 +43,8 @@ def test_first_screen_is_the_practice_lab_with_a_working_scenario_selected():
     # Then the practice lab is shown, explains itself and offers a working scenario first
     assert not at.exception
     assert at.title[0].value == "Practice lab"
-    assert at.radio(key="practice.scenario").value == "working-gmail"
-    assert "every check passes" in texts(at.markdown)
+    assert at.selectbox(key="practice.scenario").value == "working-gmail"
+    assert "every check passes" in texts(at.caption)
 
 
 def test_working_scenario_is_ready_for_go_live():
@@ -87,7 +94,7 @@ def test_network_scenarios_fail_at_their_step(scenario_id, check_id):
 def test_load_into_form_opens_check_a_relay_with_the_scenario_settings():
     # Given the practice lab with a scenario chosen
     at = practice_app()
-    at.radio(key="practice.scenario").set_value("smtp-auth-disabled-tenant")
+    pick(at, "smtp-auth-disabled-tenant")
     # When its settings are loaded into the form
     at.button[1].click().run()
     # Then the relay form shows them (profile, lab connect-to address; the lab's fake password held server-side)

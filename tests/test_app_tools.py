@@ -195,12 +195,13 @@ def test_two_uploaded_reports_show_what_changed():
     before, after = (to_csv(report(s, r)).encode() for s, r in ((Status.FAIL, "b"), (Status.PASS, "a")))
     # When they are compared
     at = AppTest.from_function(_two, args=(before, after)).run()
-    # Then the sign-in shows as fixed and both runs appear side by side
+    # Then every check shows before and after, the fixed sign-in first, and both verdicts side by side
     assert not at.exception
     changes = at.dataframe[0].value
-    assert list(changes["Check"]) == ["SMTP sign-in"] and "fixed" in changes["Change"][0]
+    assert list(changes["Check"]) == ["SMTP sign-in", "Settings match the setup guide"]
+    assert list(changes["Change"]) == ["fixed", "same"]
+    assert list(changes["Before"]) == ["Fail", "Pass"] and list(changes["After"]) == ["Pass", "Pass"]
     assert "1 fixed" in texts(at.markdown)
-    assert len(at.dataframe) == 3
 
 
 def test_open_report_page_without_files_says_what_to_do():

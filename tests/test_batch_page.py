@@ -47,16 +47,17 @@ def test_page_runs_a_pasted_batch_and_shows_summary_and_chart(smtp_lab, lab_sett
     at.text_input(key="batch.secrets").input(f"LAB_PW={good.account[1]}; WRONG_PW={CANARY}")
     # When the batch is run
     at.button(key="batch.run").click().run()
-    # Then the report is kept, the summary counts setups by verdict, and the failing check is charted
+    # Then the report is kept, the summary counts setups by verdict, and the cause is named in words and charted
     assert not at.exception
     report = at.session_state["batch.report"]
     assert isinstance(report, BatchReport) and [o.name for o in report.outcomes] == ["works", "wrong-password"]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Setups": "2", "Ready": "1", "Not proven yet": "0", "Problems to fix": "1"}
     summary = at.dataframe[0].value
-    assert list(summary["Setup"]) == ["works", "wrong-password"]
-    assert summary.loc[summary["Setup"] == "wrong-password", "Problems"].item() == "auth.credentials"
-    assert any(s.value == "Which checks fail most" for s in at.subheader)
+    assert list(summary["Setup"]) == ["wrong-password", "works"]  # problems first
+    cause = summary.loc[summary["Setup"] == "wrong-password", "Cause"].item()
+    assert cause == "SMTP sign-in: Authentication unsuccessful (wrong password or bad token)", cause
+    assert any("Setups by cause" in m.value for m in at.markdown)
     assert "1 with problems" in at.error[0].value
     assert CANARY not in shown_text(at) and good.account[1] not in shown_text(at)
 

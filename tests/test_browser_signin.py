@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser import SCREENSHOTS, chromium, free_port, running_console
+from test_browser import SCREENSHOTS, chromium, free_port, running_console, shown
 
 from lab.entra_data import EntraScenario, build_directory
 from lab.practice import REDIRECT_URIS_ENV
 
 STEP_TIMEOUT_MS = 30_000
-SCENARIO = "Microsoft 365 OAuth2 - works"
+SCENARIO = "oauth2-working"
 USER = "alice@contoso.example"
 OAUTH_CHECKS = ("oauth.tenant", "oauth.client", "oauth.secret_expiry", "oauth.token", "oauth.scopes",
                 "auth.credentials", "sender")
@@ -72,9 +72,8 @@ def open_sign_in_with_the_lab_loaded(context, base: str):
     from playwright.sync_api import expect
 
     page = context.new_page()
-    page.goto(base)
+    page.goto(f"{base}/?scenario={SCENARIO}")
     expect(page.get_by_role("heading", name="Practice lab")).to_be_visible()
-    page.get_by_text(SCENARIO, exact=True).click()
     page.get_by_role("button", name="Load into Check a relay").click()
     expect(page.get_by_role("heading", name="Check a relay")).to_be_visible()
     page.get_by_role("link", name="Sign in with Microsoft to get a refresh token").click()
@@ -102,7 +101,7 @@ def test_sign_in_with_microsoft_in_the_browser(console, browser_context):
     back = opened.value  # a new tab: the redirect back opens a new Streamlit session
 
     # Then the emulator sends the browser back with code+state, and the new session finishes the sign-in
-    expect(back.get_by_text(f"Signed in as {USER}").first).to_be_visible()
+    expect(back.get_by_text(shown(f"Signed in as {USER}")).first).to_be_visible()
     expect(back.get_by_role("button", name="Sign out")).to_be_visible()
     expect(back.get_by_text("the refresh token is ready for the checks")).to_be_visible()
     assert back.url.startswith(f"{console}/sign_in"), back.url.split("?")[0]
@@ -112,7 +111,7 @@ def test_sign_in_with_microsoft_in_the_browser(console, browser_context):
     # When the checks run with this sign-in (the form holds the refresh token server-side)
     back.get_by_role("link", name="Run the checks with this sign-in").click()
     expect(back.get_by_role("heading", name="Check a relay")).to_be_visible()
-    expect(back.get_by_text(f"Signed in with Microsoft as {USER}")).to_be_visible()
+    expect(back.get_by_text(shown(f"Signed in with Microsoft as {USER}"))).to_be_visible()
     back.get_by_role("button", name="Run checks").click()
 
     # Then the OAuth2 checklist is green
@@ -139,7 +138,7 @@ def test_unregistered_redirect_uri_is_explained_before_leaving_the_console(conso
 
     # Then the console names AADSTS50011 and the fix instead of sending the browser to an error page
     expect(page.get_by_text("(AADSTS50011, while opening the Microsoft sign-in)").first).to_be_visible()
-    expect(page.get_by_text("Redirect URIs: add exactly the redirect URI").first).to_be_visible()
+    expect(page.get_by_text(shown("Redirect URIs: add exactly the redirect URI")).first).to_be_visible()
     expect(page.get_by_text("</p>")).to_have_count(0)  # the error page is quoted as text, not markup
     expect(page.get_by_role("link", name="Open the Microsoft sign-in")).to_have_count(0)
     page.screenshot(path=SCREENSHOTS / "signin-05-redirect-uri-mismatch.png", full_page=True)
