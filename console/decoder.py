@@ -6,8 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from checks.knowledge.catalog import explain_all
-from checks.knowledge.reader import read_paste
+from checks.knowledge.reader import explain_all, read_paste
 from checks.safe_text import markdown, visible
 
 EXAMPLE = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. "

@@ -16,15 +16,14 @@ from checks.knowledge.catalog import (
     Source,
     entry,
     entry_ids,
-    explain,
     explain_aadsts,
-    explain_all,
     explain_reply,
     normalise_reply,
     render_text,
     to_dict,
 )
 from checks.knowledge.guide import GuideSection
+from checks.knowledge.reader import explain, explain_all
 from checks.knowledge.tables import rows
 from checks.model import CheckId
 

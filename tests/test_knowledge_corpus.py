@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.knowledge.catalog import entry, entry_ids, explain, explain_aadsts, explain_all
-from checks.knowledge.reader import read_paste
+from checks.knowledge.catalog import entry, entry_ids, explain_aadsts
+from checks.knowledge.reader import explain, explain_all, read_paste
 from checks.knowledge.tables import coverage, coverage_markdown, rows
 
 PASTES = tomllib.loads((Path(__file__).parent / "corpus" / "pastes.toml").read_text(encoding="utf-8"))["paste"]

@@ -232,10 +232,10 @@ def _explain(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], stder
     except ImportError:
         stderr.write("error: explain is not available: the knowledge catalog (checks.knowledge.catalog) is missing\n")
         return EXIT_PROBLEMS
-    from checks.knowledge.reader import read_paste
+    from checks.knowledge.reader import explain_all, read_paste
 
     reading = read_paste(text)
-    explanations = reading.explanations or tuple(knowledge.explain_all(text))
+    explanations = reading.explanations or tuple(explain_all(text))
     known = any(getattr(e, "known", True) for e in explanations)
     if args.format == "json":
         import json

@@ -21,6 +21,7 @@ from checks.dns.lookup import (
     query_all,
 )
 from checks.knowledge.guide import GuideSection
+from checks.knowledge.network import live_commands
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import RelayConfig
@@ -76,6 +77,7 @@ def _host_via_dns(config: RelayConfig, host: str, resolver: Any, label: str, tim
             remediation="The name does not exist: check the spelling (smtp.office365.com / smtp.gmail.com) "
                         "and that no extra characters were pasted.",
             guide_section=GuideSection.NETWORK, facts=nothing,
+            commands=live_commands("dns.host.not_found", host, config.port),
         )
     answered = [lk for lk in (a, aaaa) if lk.error is None]
     if not answered:
@@ -162,6 +164,7 @@ def _host_via_getaddrinfo(config: RelayConfig, host: str, timeout: float) -> Fin
             details=note, remediation=FIX_DNS_SERVER.format(name=host, server="")
             + " Check the spelling (smtp.office365.com / smtp.gmail.com).",
             guide_section=GuideSection.NETWORK, facts=facts,
+            commands=() if timed_out else live_commands("dns.host.not_found", host, config.port),
         )
     lines = [note] + [f"{'AAAA' if ':' in a else 'A'} {a} (TTL unknown)" for a in addresses]
     provider = provider_of_host(host)
@@ -185,6 +188,6 @@ def _soften_for_connect_to(config: RelayConfig, finding: Finding) -> Finding:
     return Finding(
         Status.WARN, finding.summary + f" (Connections go to {config.connect_to}, so the test continues.)",
         details=finding.details, remediation=finding.remediation, guide_section=finding.guide_section,
-        facts=replace(finding.facts, connect_to=config.connect_to) if isinstance(finding.facts, HostAddresses)
+        commands=finding.commands, facts=replace(finding.facts, connect_to=config.connect_to) if isinstance(finding.facts, HostAddresses)
         else finding.facts,
     )

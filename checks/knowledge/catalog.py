@@ -11,7 +11,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from checks.knowledge.aadsts_codes import codes_in
 from checks.knowledge.guide import GuideSection
+from checks.knowledge.tables import aadsts_meaning
 from checks.model import Command, CommandLanguage
 
 DATA_FILE = "catalog.toml"
@@ -268,8 +270,6 @@ _ENH_LINE = re.compile(rf"^\s*(?P<enh>{_ENH})\s*(?P<rest>.*)$")
 _ENH_ANYWHERE = re.compile(rf"(?<![\d.])(?P<enh>{_ENH})")
 _CODE_ENH_ANYWHERE = re.compile(rf"(?<![\d.])(?P<code>[2-5]\d\d)[ -](?P<enh>{_ENH})")
 _TUPLE = re.compile(r"\(\s*(?P<code>[2-5]\d\d)\s*,\s*b?['\"](?P<rest>.*)")
-_AADSTS = re.compile(r"AADSTS(?P<code>\d{4,7})", re.IGNORECASE)
-_ERROR_CODES = re.compile(r"error_codes['\"]?\s*[:=]\s*\[\s*(?P<codes>\d[\d,\s]*)\]")
 _DESCRIPTION_END = re.compile(r"['\"]\s*[,}]")  # end of error_description inside a pasted dict
 _SPACES = re.compile(r"\s+")
 _ESCAPED_NEWLINE = re.compile(r"\\r\\n|\\n|\\r")
@@ -545,8 +545,6 @@ def _aadsts_explanation(number: int, description: str) -> Explanation:
         return _from_entry(entry, None, "", matched)
     group = (catalog.groups or {}).get(number)
     if group:
-        from checks.knowledge.tables import aadsts_meaning
-
         meaning = aadsts_meaning(number)
         return replace(_from_entry(group, None, "", matched), code=f"AADSTS{number}", entry_id=f"aadsts.{number}",
                        title=f"{group.title} ({meaning})" if meaning else group.title,
@@ -569,12 +567,7 @@ def _aadsts_explanation(number: int, description: str) -> Explanation:
 
 
 def _aadsts_codes(text: str) -> list[int]:
-    from checks.knowledge.aadsts import codes_in
-
-    codes = list(codes_in(text))
-    for m in _ERROR_CODES.finditer(text):
-        codes.extend(int(c) for c in re.findall(r"\d+", m["codes"]))
-    return list(dict.fromkeys(codes))
+    return list(dict.fromkeys(codes_in(text)))
 
 
 def explain_aadsts(error: Mapping[str, Any] | str | int) -> Explanation:
@@ -643,75 +636,6 @@ def _segments(text: str) -> list[tuple[int, list[str]]]:
         if not mode:
             group = None
     return segments
-
-
-def explain_all(text: str, *, values: Mapping[str, str] | None = None) -> tuple[Explanation, ...]:
-    """Every decisive fragment of a paste of any size (replies, AADSTS codes, network errors), best first; never
-    empty. `values` (mailbox, tenant, host...) fill in the copy-ready commands."""
-    if isinstance(text, Mapping):
-        return (explain_aadsts(text),)
-    from checks.knowledge.reader import read_paste
-
-    try:
-        found = read_paste(text if isinstance(text, str | bytes) else str(text or ""), values=values).explanations
-    except (TypeError, ValueError):  # pragma: no cover - defensive: explain never raises
-        found = ()
-    return found or _explain_lines(text)
-
-
-def _explain_lines(text: str) -> tuple[Explanation, ...]:
-    """Class guidance for a paste without decisive fragments (2xx/3xx conversation, unknown text), in order."""
-    try:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", "replace")
-        text = _unescape(str(text or "")[:MAX_INPUT_CHARS])
-        found: list[tuple[int, Explanation]] = []
-        for number, lines in _segments(text):
-            code, enh, one = _parse(lines)
-            explanation = _explain_parsed(code, enh, one)
-            if code is None and not explanation.known:
-                continue  # a lone "2.7.18" is more likely a version number than a reply
-            found.append((number, explanation))
-        seen_codes: set[int] = set()
-        for m in _AADSTS.finditer(text):
-            n = int(m["code"])
-            if n not in seen_codes:
-                seen_codes.add(n)
-                line = _DESCRIPTION_END.split(text[m.start() :].split("\n", 1)[0], maxsplit=1)[0]
-                found.append((text.count("\n", 0, m.start()), _aadsts_explanation(n, line)))
-        for m in _ERROR_CODES.finditer(text):
-            for n in (int(c) for c in re.findall(r"\d+", m["codes"])):
-                if n not in seen_codes:
-                    seen_codes.add(n)
-                    found.append((text.count("\n", 0, m.start()), _aadsts_explanation(n, f"AADSTS{n}")))
-        found.sort(key=lambda item: item[0])
-        unique: dict[tuple[str, str, str], Explanation] = {}
-        for _, explanation in found:
-            unique.setdefault((explanation.entry_id, explanation.code, explanation.enhanced_code), explanation)
-        results = tuple(unique.values())
-        errors = tuple(e for e in results if e.known or not e.code or e.code[0] not in "23")
-        if results:  # a 250 or 334 among errors is conversation, not a finding
-            return (errors or results)[:MAX_RESULTS]
-        head = text[:FALLBACK_CHARS]  # nothing decisive anywhere: class guidance from the paste's beginning
-        return (_explain_parsed(*_parse([line for line in head.splitlines()[:MAX_LINES] if line.strip()])),)
-    except (TypeError, ValueError) as exc:  # pragma: no cover - defensive: explain never raises
-        return (_not_recognised(f"{type(exc).__name__}"),)
-
-
-def explain(text: str) -> Explanation:
-    """Explain one pasted reply, AADSTS error, MSAL dict or bare code; the first known one if several."""
-    if isinstance(text, Mapping):
-        return explain_aadsts(text)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    text = str(text) if text is not None else ""
-    bare = text.strip()
-    if not bare:
-        return _not_recognised("")
-    if bare.isdigit():
-        return explain_reply(int(bare), "") if len(bare) == 3 else explain_aadsts(bare)
-    results = explain_all(text)
-    return next((e for e in results if e.known), results[0])
 
 
 # ------------------------------------------------------------------------------------------------ output

@@ -10,7 +10,7 @@ from functools import lru_cache
 from itertools import islice
 
 from checks.knowledge import catalog
-from checks.knowledge.aadsts import codes_in, decoded
+from checks.knowledge.aadsts_codes import codes_in, decoded
 from checks.knowledge.catalog import Client, Explanation
 
 MAX_READ_CHARS = 8_000_000  # a bigger paste is read from its end: the decisive line of a log is usually last
@@ -273,3 +273,62 @@ def read_paste(text: str | bytes, *, values: Mapping[str, str] | None = None) ->
     return Reading(explanations=tuple(unique.values())[:MAX_RESULTS], client=client.name if client else "",
                    total_chars=len(text), read_chars=len(text) - start, total_lines=text.count("\n") + 1,
                    first_line=skipped + 1, last_line=skipped + len(lines), fragments=len(found))
+
+
+# ------------------------------------------------------------------------------- the paste-level entry points
+
+
+def explain_all(text: str, *, values: Mapping[str, str] | None = None) -> tuple[Explanation, ...]:
+    """Every decisive fragment of a paste of any size (replies, AADSTS codes, network errors), best first; never
+    empty. `values` (mailbox, tenant, host...) fill in the copy-ready commands."""
+    if isinstance(text, Mapping):
+        return (catalog.explain_aadsts(text),)
+    try:
+        found = read_paste(text if isinstance(text, str | bytes) else str(text or ""), values=values).explanations
+    except (TypeError, ValueError):  # pragma: no cover - defensive: explain never raises
+        found = ()
+    return found or _explain_lines(text)
+
+
+def _explain_lines(text: str) -> tuple[Explanation, ...]:
+    """Class guidance for a paste without decisive fragments (2xx/3xx conversation, unknown text), in order."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        text = catalog._unescape(str(text or "")[:catalog.MAX_INPUT_CHARS])
+        found: list[tuple[int, Explanation]] = []
+        for number, lines in catalog._segments(text):
+            code, enh, one = catalog._parse(lines)
+            explanation = catalog._explain_parsed(code, enh, one)
+            if code is None and not explanation.known:
+                continue  # a lone "2.7.18" is more likely a version number than a reply
+            found.append((number, explanation))
+        found.sort(key=lambda item: item[0])
+        unique: dict[tuple[str, str, str], Explanation] = {}
+        for _, explanation in found:
+            unique.setdefault((explanation.entry_id, explanation.code, explanation.enhanced_code), explanation)
+        results = tuple(unique.values())
+        errors = tuple(e for e in results if e.known or not e.code or e.code[0] not in "23")
+        if results:  # a 250 or 334 among errors is conversation, not a finding
+            return (errors or results)[:catalog.MAX_RESULTS]
+        head = text[:catalog.FALLBACK_CHARS]  # nothing decisive anywhere: class guidance from the paste's beginning
+        lines = [line for line in head.splitlines()[:catalog.MAX_LINES] if line.strip()]
+        return (catalog._explain_parsed(*catalog._parse(lines)),)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - defensive: explain never raises
+        return (catalog._not_recognised(f"{type(exc).__name__}"),)
+
+
+def explain(text: str) -> Explanation:
+    """Explain one pasted reply, AADSTS error, MSAL dict or bare code; the first known one if several."""
+    if isinstance(text, Mapping):
+        return catalog.explain_aadsts(text)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = str(text) if text is not None else ""
+    bare = text.strip()
+    if not bare:
+        return catalog._not_recognised("")
+    if bare.isdigit():
+        return catalog.explain_reply(int(bare), "") if len(bare) == 3 else catalog.explain_aadsts(bare)
+    results = explain_all(text)
+    return next((e for e in results if e.known), results[0])

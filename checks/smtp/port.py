@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 
 from checks.knowledge.guide import GuideSection
+from checks.knowledge.network import live_commands
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
 from checks.settings.config import Security
@@ -73,7 +74,9 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
     config = ctx.config
     target, exc = failures[0]
     tried = "\n".join(f"{t.address}:{t.port}: {describe(e)}" for t, e in failures)
+    kind = ""
     if isinstance(exc, TimeoutError):
+        kind = "port.timeout"
         summary = (f"No answer from {target.address} port {target.port} {waited(ctx)}: "
                    f"the connection is silently dropped.")
         cause = (f"A firewall, the hosting provider or the ISP is dropping outbound traffic to port {target.port} "
@@ -81,6 +84,7 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
         fix = (f"Allow outbound TCP {target.port} to {config.host} on the firewall / security group, or ask the "
                f"network or hosting provider to unblock it.")
     elif isinstance(exc, ConnectionRefusedError):
+        kind = "port.refused"
         summary = f"Connection refused by {target.address} port {target.port}."
         cause = ("Nothing listens on that port at that address, or a firewall actively rejects the connection "
                  "(wrong host or port, or a local mail-filter / antivirus redirect).")
@@ -109,4 +113,5 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
         else:
             tried += f"\nAlternative port {alt_port}: no mail service answers there either"
     return Finding(Status.FAIL, summary, details=f"Cause: {cause}\n{tried}", remediation=fix,
-                   guide_section=GuideSection.NETWORK.value, facts=target)
+                   guide_section=GuideSection.NETWORK.value, facts=target,
+                   commands=live_commands(kind, config.host, target.port))

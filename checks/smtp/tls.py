@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from checks.knowledge.guide import GuideSection
+from checks.knowledge.network import live_commands
 from checks.knowledge.replies import finding_for_reply
 from checks.model import CheckId, Finding, Status
 from checks.run_state import CheckContext
@@ -80,7 +81,8 @@ def _negotiated(ctx: CheckContext, smtp: BoundedSMTP, step: Step) -> Finding:
         return Finding(Status.FAIL, f"TLS negotiated at {version}, below TLS 1.2.", details=details,
                        remediation="Providers refuse TLS below 1.2 (Microsoft answers 421 4.7.66): update the "
                                    "application's TLS library or OS.", guide_section=GuideSection.NETWORK.value,
-                       transcript=step.transcript(), facts=facts)
+                       transcript=step.transcript(), facts=facts,
+                       commands=live_commands("tls.old_protocol", ctx.config.host, ctx.config.port))
     if days is not None and days < CERTIFICATE_WARNING_DAYS:
         return Finding(Status.WARN, f"TLS {version} works, but the server certificate expires in {days} days.",
                        details=details, remediation="Renew the server certificate before it expires.",
@@ -134,12 +136,14 @@ def _handshake_failure(ctx: CheckContext, exc: ssl.SSLError, step: Step) -> Find
         return Finding(Status.FAIL, "The server offers only TLS older than 1.2.", details=f"OpenSSL: {reason}",
                        remediation="TLS 1.0/1.1 are refused by current clients and providers: enable TLS 1.2 or 1.3 "
                                    "on the server.", guide_section=GuideSection.NETWORK.value,
-                       transcript=step.transcript())
+                       transcript=step.transcript(),
+                       commands=live_commands("tls.old_protocol", ctx.config.host, ctx.config.port))
     if "WRONG_VERSION_NUMBER" in reason.upper() and ctx.config.security is Security.TLS:
         return Finding(Status.FAIL, "The server answered the TLS handshake in plain text: this port uses STARTTLS, "
                        "not implicit TLS.", details=f"OpenSSL: {reason}",
                        remediation="Set security to STARTTLS (port 587), or use the server's implicit-TLS port (465).",
-                       guide_section=GuideSection.NETWORK.value, transcript=step.transcript())
+                       guide_section=GuideSection.NETWORK.value, transcript=step.transcript(),
+                       commands=live_commands("tls.wrong_mode", ctx.config.host, ctx.config.port))
     old = _old_protocol(ctx, step, f"OpenSSL: {reason}")
     if old is not None:
         return old
@@ -157,6 +161,7 @@ def _certificate_failure(ctx: CheckContext, exc: ssl.SSLCertVerificationError, s
              f"valid until {cert.not_after:%Y-%m-%d}." if cert else "The certificate could not be read a second time.")
     facts = TlsFacts(certificate_issuer=cert.issuer if cert else "", verify_code=exc.verify_code)
     provider = relay_provider(config)
+    kind = ""
     if exc.verify_code == 10:
         summary = f"The server certificate has expired{f' (on {cert.not_after:%Y-%m-%d})' if cert else ''}."
         fix = "The server's administrator must renew the certificate; clients will refuse it until then."
@@ -164,10 +169,12 @@ def _certificate_failure(ctx: CheckContext, exc: ssl.SSLCertVerificationError, s
             fix = ("The real provider's certificate is never expired: something in the path presents an old "
                    "certificate (a proxy or a stale gateway). Check the network path.")
     elif exc.verify_code == 62:
+        kind = "tls.cert_name"
         names = ", ".join(cert.names) if cert else "other names"
         summary = f"The certificate is not valid for {config.host}: it names {names}."
         fix = "Use the host name the certificate names, or have the certificate reissued with this name."
     elif exc.verify_code in UNKNOWN_ISSUER_CODES:
+        kind = "tls.cert_untrusted"
         issuer = cert.issuer if cert else "an unknown issuer"
         summary = f"The certificate is issued by an untrusted authority: {issuer}."
         fix = ("Add the issuing CA with --ca-file if it is your own, or install the server's full certificate "
@@ -182,7 +189,7 @@ def _certificate_failure(ctx: CheckContext, exc: ssl.SSLCertVerificationError, s
         fix = "Check the certificate chain the server presents."
     return Finding(Status.FAIL, summary, details=f"OpenSSL: {exc.verify_message} (code {exc.verify_code})\n{shown}",
                    remediation=fix, guide_section=GuideSection.NETWORK.value, transcript=step.transcript(),
-                   facts=facts)
+                   facts=facts, commands=live_commands(kind, config.host, config.port))
 
 
 @dataclass(frozen=True)
@@ -229,7 +236,8 @@ def _old_protocol(ctx: CheckContext, step: Step, detail: str) -> Finding | None:
                    remediation="TLS 1.0/1.1 are refused by current clients and providers (Microsoft 365 answers "
                                "421 4.7.66): enable TLS 1.2 or 1.3 on the server or gateway.",
                    guide_section=GuideSection.NETWORK.value, transcript=step.transcript(),
-                   facts=TlsFacts(look.version))
+                   facts=TlsFacts(look.version),
+                   commands=live_commands("tls.old_protocol", ctx.config.host, ctx.config.port))
 
 
 def certificate_facts(der: bytes | None) -> CertificateFacts | None:
