@@ -15,7 +15,7 @@ import streamlit as st
 from checks.batch.file import BatchFileError, BatchSetup, load_batch, load_secrets, secrets_environ
 from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line, summary_to_csv
 from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, run_batch
-from checks.knowledge.catalog import explain
+from checks.knowledge.reader import explain
 from checks.model import CheckResult, Verdict
 from checks.safe_text import markdown, visible
 from checks.settings.loading import ENV_REFERENCES
