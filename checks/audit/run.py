@@ -6,8 +6,6 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 
-import requests
-
 from checks import __version__
 from checks.audit import app_checks, sender_checks, smtp_auth_checks, tenant_checks
 from checks.audit.graph_reads import TenantSnapshot, read_tenant
@@ -93,7 +91,7 @@ def run_audit(config: RelayConfig, token: Secret, *, app_callback: str = "", pow
     network: Finding | None = None
     try:
         snapshot = read_tenant(http, ends, token, client_id=request.client_id, sender=request.sender)
-    except requests.RequestException as exc:
+    except OSError as exc:
         summary, fix = network_problem(exc, ends.graph_base)
         network = Finding(Status.FAIL, summary, remediation=fix)
     finally:

@@ -1,4 +1,8 @@
-"""DNS lookups with bounded time: the run's resolver (injected, --nameserver or the system's) and queries."""
+"""DNS lookups with bounded time: the run's resolver (injected, --nameserver or the system's) and queries.
+
+dnspython is loaded by the first lookup (`dnspython()`), not with this module: a run that asks no DNS question
+(--connect-to with --only) never pays for it.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,36 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
-
-import dns.exception
-import dns.name
-import dns.rdatatype
-import dns.resolver
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from checks.settings.config import RelayConfig
 from checks.settings.limits import DNS_TRIES_PER_STEP
 
+if TYPE_CHECKING:
+    import dns.resolver
+
 SYSTEM = "system"
+
+
+def dnspython() -> ModuleType:
+    """The `dns` package with its resolver loaded; DNS over HTTPS support off, as no check uses it."""
+    import dns._features
+
+    # checkdmarc installs httpx2, which dnspython would otherwise import (~0.1 s) for DoH on its first query.
+    dns._features.force("doh", False)
+    import dns.exception
+    import dns.name
+    import dns.resolver
+
+    return dns
 
 
 def make_resolver(config: RelayConfig, *, injected: Any = None, timeout: float) -> dns.resolver.Resolver | None:
     """The resolver for this run: injected, else the configured nameserver, else the system's (None if unusable)."""
     if injected is not None:
         return injected
+    dns = dnspython()
     if config.nameserver_address is not None:
         ip, port = config.nameserver_address
         resolver = dns.resolver.Resolver(configure=False)
@@ -66,19 +83,20 @@ class Lookup:
 
     @property
     def nxdomain(self) -> bool:
-        return isinstance(self.error, dns.resolver.NXDOMAIN)
+        return self.error is not None and isinstance(self.error, dnspython().resolver.NXDOMAIN)
 
     @property
     def timed_out(self) -> bool:
-        return isinstance(self.error, dns.exception.Timeout)
+        return self.error is not None and isinstance(self.error, dnspython().exception.Timeout)
 
 
 def name_text(name: Any) -> str:
-    return name.to_text(omit_final_dot=True) if isinstance(name, dns.name.Name) else str(name).rstrip(".")
+    return name.to_text(omit_final_dot=True) if hasattr(name, "to_text") else str(name).rstrip(".")
 
 
 def query(resolver: Any, qname: str, rtype: str, *, lifetime: float) -> Lookup:
     """Ask one question; never raises for DNS trouble (the error is kept in the Lookup)."""
+    dns = dnspython()
     try:
         answer = resolver.resolve(dns.name.from_text(qname), rtype, lifetime=lifetime, raise_on_no_answer=False)
     except dns.exception.DNSException as exc:

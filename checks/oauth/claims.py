@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-import jwt
-
 from checks.knowledge.catalog import commands_for, explain_reply
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
@@ -23,6 +21,8 @@ GRAPH_AUDIENCES = frozenset({a for c in CLOUDS.values() for a in (c.graph, c.gra
 
 def decode_claims(token: Secret | str) -> dict[str, Any]:
     """The token's claims, or {} when it is not a JWT (never verified: only for display and diagnosis)."""
+    import jwt  # ~0.1 s with cryptography: loaded when a token is read, not by every run
+
     raw = token.reveal() if isinstance(token, Secret) else token
     try:
         claims = jwt.decode(raw, options={"verify_signature": False, "verify_exp": False, "verify_aud": False})

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import requests
-
 from checks.knowledge.aadsts import explain
 from checks.knowledge.guide import GuideSection
 from checks.model import CheckId, Finding, Status
@@ -50,7 +48,7 @@ def check_client(ctx: CheckContext) -> Finding:
         return problem
     try:
         result = app.acquire_token_for_client(scopes=[ends.app_scope])
-    except requests.RequestException as exc:
+    except OSError as exc:
         summary, fix = network_problem(exc, ends.login_base)
         return Finding(Status.FAIL, summary, remediation=fix, guide_section=GuideSection.NETWORK)
     if "error" in result:

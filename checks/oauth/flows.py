@@ -6,11 +6,8 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
-
-import msal
-import requests
 
 from checks.knowledge.aadsts import aadsts_code, explain, server_words
 from checks.model import Finding, Status
@@ -19,6 +16,10 @@ from checks.oauth.endpoints import endpoints_for
 from checks.oauth.http import TimedHttp, http_for_config, network_problem
 from checks.settings.config import RelayConfig
 from checks.settings.secret import Secret
+
+if TYPE_CHECKING:
+    import msal
+    import requests
 
 FLOW_LIFETIME_SECONDS = 600.0
 DEVICE_FLOW_MAX_WAIT_SECONDS = 300.0
@@ -34,6 +35,8 @@ class SignInError(Exception):
 
 def build_app(config: RelayConfig, http: TimedHttp, *, public: bool = False) -> msal.ClientApplication:
     """A fresh MSAL app for one run (MSAL caches failing requests per app); token cache in memory only."""
+    import msal  # ~0.2 s with its dependencies: loaded by the first OAuth2 check, not by every run
+
     ends = endpoints_for(config)
     common: dict[str, Any] = {
         "authority": ends.authority(config.tenant_id or "organizations"),
@@ -53,7 +56,7 @@ def app_or_finding(config: RelayConfig, http: TimedHttp, *, public: bool = False
     ends = endpoints_for(config)
     try:
         return build_app(config, http, public=public), None
-    except requests.RequestException as exc:
+    except OSError as exc:
         summary, fix = network_problem(exc, ends.login_base)
         return None, Finding(Status.FAIL, summary, remediation=fix)
     except ValueError as exc:
@@ -132,7 +135,7 @@ def preflight_auth_code_flow(config: RelayConfig, pending: PendingSignIn, *,
     http = http_for_config(config, session=http_session)
     try:
         response = http.get(pending.auth_uri)
-    except requests.RequestException as exc:
+    except OSError as exc:
         summary, fix = network_problem(exc, pending.auth_uri)
         return Finding(Status.FAIL, summary, remediation=fix)
     finally:
@@ -169,7 +172,7 @@ def finish_auth_code_flow(config: RelayConfig, pending: PendingSignIn, auth_resp
         except (ValueError, RuntimeError):
             raise SignInError(Finding(Status.FAIL, "The sign-in answer did not match this sign-in (state or nonce).",
                                       remediation="Start the sign-in again.")) from None
-        except requests.RequestException as exc:
+        except OSError as exc:
             summary, fix = network_problem(exc, endpoints_for(config).login_base)
             raise SignInError(Finding(Status.FAIL, summary, remediation=fix)) from None
     finally:
@@ -197,7 +200,7 @@ def start_device_flow(config: RelayConfig, *, scopes: list[str] | None = None,
         if problem is not None:
             raise SignInError(problem)
         flow = app.initiate_device_flow(scopes=scopes or [endpoints_for(config).smtp_scope])
-    except requests.RequestException as exc:
+    except OSError as exc:
         summary, fix = network_problem(exc, endpoints_for(config).login_base)
         raise SignInError(Finding(Status.FAIL, summary, remediation=fix)) from None
     finally:
@@ -223,7 +226,7 @@ def finish_device_flow(config: RelayConfig, pending: PendingDeviceSignIn, *,
         flow = dict(pending.flow)
         response = app.acquire_token_by_device_flow(
             flow, exit_condition=lambda _f: time.time() >= give_up_at or bool(should_stop and should_stop()))
-    except requests.RequestException as exc:
+    except OSError as exc:
         summary, fix = network_problem(exc, endpoints_for(config).login_base)
         raise SignInError(Finding(Status.FAIL, summary, remediation=fix)) from None
     finally:

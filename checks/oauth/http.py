@@ -1,5 +1,9 @@
 """HTTPS for Entra ID and Graph: our own requests.Session (no environment proxies/CA); every call bounded in total
-time (the step timeout, capped by the run deadline) and in size (MAX_RESPONSE_BYTES)."""
+time (the step timeout, capped by the run deadline) and in size (MAX_RESPONSE_BYTES).
+
+`requests` is imported when the first session is built, not with this module: a run without OAuth2 never pays
+for it. Its exceptions are OSErrors, and so are ours (ResponseTooLarge, TimeoutError): callers catch OSError.
+"""
 
 from __future__ import annotations
 
@@ -10,38 +14,32 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from checks.run_state import CheckContext
 from checks.settings.config import RelayConfig
 
+if TYPE_CHECKING:
+    import requests
+
 USER_AGENT = "relay-console (SMTP relay troubleshooting)"
-
-
-class _TrustAdapter(HTTPAdapter):
-    """An adapter verifying with the system store plus the run's extra CA file."""
-
-    def __init__(self, ssl_context: ssl.SSLContext) -> None:
-        self._ssl_context = ssl_context
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._ssl_context
-        super().init_poolmanager(*args, **kwargs)
 
 
 def build_session(ca_file: Path | str | None = None) -> requests.Session:
     """A Session that ignores REQUESTS_CA_BUNDLE/proxies and trusts the system store (+ `ca_file`)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.headers["User-Agent"] = USER_AGENT
+    import requests  # ~0.1 s: loaded by the first OAuth2 request, not by every run
+
     context = ssl.create_default_context()
     if ca_file:
         context.load_verify_locations(cafile=str(ca_file))
-    session.mount("https://", _TrustAdapter(context))
+    adapter = requests.adapters.HTTPAdapter(max_retries=0)
+    adapter.init_poolmanager(adapter._pool_connections, adapter._pool_maxsize, block=adapter._pool_block,
+                             ssl_context=context)  # verify with the system store plus the run's CA file
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["User-Agent"] = USER_AGENT
+    session.mount("https://", adapter)
     return session
 
 
@@ -49,7 +47,7 @@ MAX_RESPONSE_BYTES = 2 * 1024 * 1024  # Entra ID and Graph answers are a few kB;
 READ_CHUNK = 16 * 1024
 
 
-class ResponseTooLarge(requests.RequestException):
+class ResponseTooLarge(OSError):
     """The answer was larger than MAX_RESPONSE_BYTES (only the first part was read)."""
 
 
@@ -82,7 +80,7 @@ def bounded_request(session: requests.Session, method: str, url: str, *, seconds
                     if len(body) > MAX_RESPONSE_BYTES:
                         raise ResponseTooLarge(f"the answer is larger than {MAX_RESPONSE_BYTES // 1024} kB")
                     if time.monotonic() > ends_at:
-                        raise requests.exceptions.ReadTimeout(f"no complete answer within {seconds:g} s")
+                        raise TimeoutError(f"no complete answer within {seconds:g} s")
             finally:
                 response.close()
             response._content = bytes(body)
@@ -95,7 +93,7 @@ def bounded_request(session: requests.Session, method: str, url: str, *, seconds
     worker.join(max(0.0, ends_at - time.monotonic()))
     if worker.is_alive():
         _abort(outcome.get("response"))
-        raise requests.exceptions.ReadTimeout(f"no complete answer within {seconds:g} s")
+        raise TimeoutError(f"no complete answer within {seconds:g} s")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["done"]
@@ -147,10 +145,12 @@ def http_for(ctx: CheckContext) -> TimedHttp:
     return ctx.state.http(make)
 
 
-def network_problem(exc: requests.RequestException, url: str) -> tuple[str, str]:
+def network_problem(exc: OSError, url: str) -> tuple[str, str]:
     """(summary, remediation) for a failed HTTPS request, without echoing anything secret."""
-    host = requests.utils.urlparse(url).hostname or url
-    if isinstance(exc, requests.exceptions.SSLError):
+    import requests  # already loaded: the failed request used it
+
+    host = urlsplit(url).hostname or url
+    if isinstance(exc, (requests.exceptions.SSLError, ssl.SSLError)):
         return (f"The HTTPS certificate of {host} is not trusted.",
                 "A TLS-inspecting proxy or a private endpoint is replacing the certificate: give its CA with "
                 "--ca-file (ca_file), or let this host reach Microsoft without inspection.")
@@ -158,7 +158,7 @@ def network_problem(exc: requests.RequestException, url: str) -> tuple[str, str]
         return (f"{host} answered with more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB: not an Entra ID or Graph "
                 "answer.", "Something in between (a proxy or a captive portal) answers instead of Microsoft: check "
                 "the login and Graph URLs and the network path.")
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, (requests.exceptions.Timeout, TimeoutError)):
         return (f"{host} did not answer in time.",
                 "Allow outbound HTTPS (443) to the Microsoft login and Graph hosts, or raise the timeout.")
     return (f"Could not connect to {host} over HTTPS.",

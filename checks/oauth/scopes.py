@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import requests
-
 from checks.knowledge.aadsts import explain
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
@@ -70,7 +68,7 @@ def check_scopes(ctx: CheckContext) -> Finding:
         return problem
     try:
         graph_claims, graph_missing, graph_problem = _graph_permissions(ctx, app)
-    except requests.RequestException as exc:
+    except OSError as exc:
         summary, fix = network_problem(exc, ends.login_base)
         return Finding(Status.FAIL, summary, remediation=fix, guide_section=GuideSection.NETWORK, facts=facts)
     facts = replace(facts, graph_token=visible_claims(graph_claims), offline_access=bool(config.refresh_token))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-import requests
-
 from checks.knowledge.guide import GuideSection
 from checks.model import CheckId, Finding, Status
 from checks.oauth.claims import decode_claims, roles_of
@@ -35,7 +33,7 @@ def _graph_expiry(ctx: CheckContext) -> tuple[dt.date | None, str]:
                           "application permission Application.Read.All (optional).")
         answer = read_password_credentials(http_for(ctx), ends, Secret(str(result["access_token"])),
                                            config.client_id or "")
-    except requests.RequestException:
+    except OSError:
         return None, "Entra ID's own expiry date could not be read (network)."
     hint = config.client_secret.reveal()[:3] if config.client_secret else ""
     dates = sorted(dt.datetime.fromisoformat(str(c["endDateTime"]).replace("Z", "+00:00")).date()

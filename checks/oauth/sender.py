@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import requests
-
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.oauth.claims import decode_claims, roles_of
@@ -111,5 +109,5 @@ def check_graph_sender(ctx: CheckContext) -> Finding:
             return _fail(f"{sender} is an alias of {owner}, not the signed-in user {user}'s primary address.",
                          change, facts, rule=True)
         return _fail(f"No mailbox in the tenant has the address {sender}; the token belongs to {user}.", change, facts)
-    except requests.RequestException:
+    except OSError:
         return Finding(Status.WARN, f"Graph could not be reached to check the sender {sender}.", facts=facts)

@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-import requests
-
 from checks.knowledge.aadsts import aadsts_code, explain
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
@@ -90,7 +88,7 @@ def check_tenant(ctx: CheckContext) -> Finding:
     http = http_for(ctx)
     try:
         found = discover(http, ends, tenant)
-    except requests.RequestException as exc:
+    except OSError as exc:
         summary, fix = network_problem(exc, ends.login_base)
         return Finding(Status.FAIL, summary, remediation=fix, guide_section=GuideSection.NETWORK)
     if found.error is not None:
@@ -110,7 +108,7 @@ def check_tenant(ctx: CheckContext) -> Finding:
     if domain and domain != tenant.lower():
         try:
             owner = discover(http, ends, domain)
-        except requests.RequestException:
+        except OSError:
             return Finding(Status.WARN, f"Tenant {tenant} found{named}; the sender's domain could not be checked.",
                            facts=facts)
         facts = replace(facts, sender_domain_tenant=owner.tenant_guid)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from checks.knowledge.aadsts import explain
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
@@ -69,7 +67,7 @@ def check_token(ctx: CheckContext) -> Finding:
             return Finding(Status.SKIP, "No refresh token yet: " + SIGN_IN_HINT,
                            guide_section=GuideSection.M365_PORTAL_SETTINGS)
         result = app.acquire_token_by_refresh_token(config.refresh_token.reveal(), scopes=[ends.smtp_scope])
-    except requests.RequestException as exc:
+    except OSError as exc:
         summary, fix = network_problem(exc, ends.login_base)
         return Finding(Status.FAIL, summary, remediation=fix, guide_section=GuideSection.NETWORK)
     if "error" in result:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 import ssl
 from dataclasses import dataclass
-
-from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
 
 from checks.knowledge.guide import GuideSection
 from checks.knowledge.network import live_commands
@@ -65,7 +63,7 @@ def check_tls(ctx: CheckContext) -> Finding:
 
 def _negotiated(ctx: CheckContext, smtp: BoundedSMTP, step: Step) -> Finding:
     version, cipher = smtp.sock.version() or "", (smtp.sock.cipher() or ("",))[0]
-    cert = certificate_facts(smtp.sock.getpeercert(binary_form=True))
+    cert = verified_certificate_facts(smtp.sock.getpeercert())
     if ctx.config.security is Security.STARTTLS:
         try:
             smtp.ehlo()
@@ -240,10 +238,28 @@ def _old_protocol(ctx: CheckContext, step: Step, detail: str) -> Finding | None:
                    commands=live_commands("tls.old_protocol", ctx.config.host, ctx.config.port))
 
 
+def verified_certificate_facts(peer: dict | None) -> CertificateFacts | None:
+    """Subject, issuer, names and end date of a certificate the handshake verified, as the ssl module decoded it."""
+    if not peer or "notAfter" not in peer:
+        return None
+
+    def name_of(rdns: tuple) -> str:
+        attributes = dict(pair for rdn in rdns for pair in rdn)
+        return str(attributes.get("commonName") or attributes.get("organizationName") or "(no name)")
+
+    names = tuple(str(value) for kind, value in peer.get("subjectAltName", ()) if kind in ("DNS", "IP Address"))
+    not_after = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(peer["notAfter"]), dt.UTC)
+    return CertificateFacts(name_of(peer.get("subject", ())), name_of(peer.get("issuer", ())), names, not_after)
+
+
 def certificate_facts(der: bytes | None) -> CertificateFacts | None:
-    """Subject, issuer, names and end date from the certificate's DER bytes (getpeercert(binary_form=True))."""
+    """Subject, issuer, names and end date from a certificate's DER bytes, verified or not (the second look)."""
     if not der:
         return None
+    # ~0.1 s to load: only the second look at a refused certificate needs it (a verified one is read by ssl)
+    from cryptography import x509
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
     try:
         cert = x509.load_der_x509_certificate(der)
     except ValueError:
