@@ -224,7 +224,8 @@ def test_every_page_stays_on_the_consoles_origin_and_is_photographed(console_url
                 open_in_form(page, console_url, "expired-cert")
                 page.get_by_role("button", name="Run checks").click()
                 expect(page.locator(CARD)).to_be_visible()
-            page.wait_for_timeout(800)
+            settled(page)
+            page.wait_for_timeout(500)
             page.screenshot(path=SCREENSHOTS / f"page-{name}-{size_name(viewport)}.png")
         # Then nothing was requested from anywhere but the console itself (fonts, icons and pictures are local)
         assert outside == [], outside
