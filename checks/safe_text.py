@@ -8,8 +8,9 @@ uploaded or pasted files, token claims, exception messages. Three functions, one
   become ``\\uNNNN``. Idempotent: its output passes through unchanged.
 - ``markdown(text)``: for ``st.markdown``/``st.info``/labels and the Markdown export. ``visible`` first, then
   every ASCII punctuation character backslash-escaped (no link, image, HTML, emphasis, heading, list, table,
-  ``:red[...]`` directive or ``$math$`` can start), and an invisible word joiner (U+2060) before each ``.``,
-  ``:`` and ``@`` so no web or mail address is turned into a link. Line breaks become Markdown hard breaks.
+  ``:red[...]`` directive or ``$math$`` can start), and an invisible word joiner (U+2060) where an address would
+  be turned into a link (before ``://``, after ``www`` and before the ``@`` of a mail address). Line breaks
+  become Markdown hard breaks.
 - ``plain(markdown_text)``: what a reader sees of text made by ``markdown`` (escapes resolved, word joiners
   dropped); for tests and anything that compares shown text.
 - ``one_line(text, limit)``: ``visible`` on one line (line breaks as spaces), cut to ``limit`` characters with
@@ -32,7 +33,9 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u00ad\u0600-\u060
                      "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
                      "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
 _PUNCTUATION = frozenset(string.punctuation)
-_LINK_BREAKS = frozenset(".:@")
+# Where a renderer would start a link of its own (GFM autolinks "www.", "scheme://" and "name@host"): a word
+# joiner there stops it; escapes alone do not, as the autolinking runs on the text after escapes are resolved.
+_LINK_STARTS = re.compile(r"(?=://)|(?i:(?<=\bwww)(?=\.))|(?<=[\w.+-])(?=@[\w-])")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -47,12 +50,8 @@ def visible(text: Any) -> str:
 
 def markdown(text: Any) -> str:
     """`text` as inert Markdown: shows exactly its characters, with nothing a renderer would act on."""
-    out: list[str] = []
-    for ch in visible(text):
-        if ch in _LINK_BREAKS:
-            out.append(WORD_JOINER)
-        out.append("\\" + ch if ch in _PUNCTUATION else ch)
-    return "".join(out).replace("\n", "  \n")
+    joined = _LINK_STARTS.sub(WORD_JOINER, visible(text))
+    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in joined).replace("\n", "  \n")
 
 
 def one_line(text: Any, limit: int = 300) -> str:

@@ -20,7 +20,8 @@ from types import TracebackType
 from lab.pki import LabPKI
 from lab.smtp import Personality, Scenario, start_smtp
 
-__all__ = ["HOSTILE_REPLY", "SSH_BANNER", "HostileHttpsKind", "HostileKind", "RunningHostile", "RunningHostileHttps",
+__all__ = ["HOSTILE_REPLY", "SSH_BANNER", "HostileHttpsKind", "HostileKind", "RunningBeacon", "RunningHostile",
+           "RunningHostileHttps", "markdown_banner", "start_beacon",
            "start_hostile", "start_hostile_https"]
 
 SERVER_NAME = "hostile.lab.test"
@@ -62,6 +63,7 @@ class HostileKind(StrEnum):
     AUTH_ECHO = "auth-echo"  # echoes the AUTH payload (and the password it decodes) in its 535 reply
     AUTH_ECHO_TRANSFORMED = "auth-echo-transformed"  # echoes the password reversed, hex, split, re-encoded
     AUTH_SILENT = "auth-silent"  # TLS and EHLO fine, then no answer to AUTH (an auth penalty, e.g. Dovecot's)
+    MARKDOWN_BANNER = "markdown-banner"  # a greeting with a Markdown link and image pointing at a beacon
     AUTH_CHALLENGE_LOOP = "auth-challenge-loop"  # answers every AUTH line with another 334 of garbage
     TLS_STALL = "tls-stall"  # implicit TLS that starts a handshake record and never finishes it
 
@@ -332,6 +334,23 @@ def _ehlo_flood(conn: _Conn) -> None:
     conn.drain()
 
 
+DEFAULT_BEACON = "http://127.0.0.1:9"
+
+
+def markdown_banner(beacon: str) -> str:
+    """Outside text that beacons if a renderer takes it for Markdown or HTML: a link, an image, a tag, a URL."""
+    return (f"[Sign in again]({beacon}/phish) ![p]({beacon}/beacon.png) <img src=\"{beacon}/tag.png\"> "
+            f"{beacon}/bare www.evil.example")
+
+
+def _markdown_banner(beacon: str) -> Handler:
+    def handle(conn: _Conn) -> None:
+        conn.send(f"220 {markdown_banner(beacon)}\r\n".encode())
+        _dialogue(conn)  # no STARTTLS offered: the run fails at tls after displaying the greeting
+
+    return handle
+
+
 def _control_characters(conn: _Conn) -> None:
     lines = HOSTILE_REPLY
     text = "".join(f"220{'-' if i < len(lines) - 1 else ' '}{line}\r\n" for i, line in enumerate(lines))
@@ -444,8 +463,10 @@ def _tls_stall(conn: _Conn) -> None:
     conn.drain()
 
 
-def start_hostile(kind: HostileKind | str, *, pki: LabPKI, host: str = "127.0.0.1") -> RunningHostile:
-    """Start a hostile server of `kind` on a free port of `host` and return it, listening."""
+def start_hostile(kind: HostileKind | str, *, pki: LabPKI, host: str = "127.0.0.1",
+                  beacon: str = DEFAULT_BEACON) -> RunningHostile:
+    """Start a hostile server of `kind` on a free port of `host` and return it, listening (`beacon`: the URL the
+    markdown-banner server points its link and image at)."""
     kind = HostileKind(kind)
     if kind in RAW_DELEGATES:
         server = start_smtp(RAW_DELEGATES[kind], pki=pki, personality=Personality.GENERIC, host=host)
@@ -466,6 +487,7 @@ def start_hostile(kind: HostileKind | str, *, pki: LabPKI, host: str = "127.0.0.
         HostileKind.AUTH_SILENT: _auth_silent(context),
         HostileKind.AUTH_CHALLENGE_LOOP: _auth_challenge_loop(context),
         HostileKind.TLS_STALL: _tls_stall,
+        HostileKind.MARKDOWN_BANNER: _markdown_banner(beacon),
     }
     threaded = _ThreadedServer(handlers[kind], host)
     return RunningHostile(kind, host, threaded.port, pki.ca_file, implicit_tls=kind in IMPLICIT_TLS_KINDS,
@@ -555,3 +577,44 @@ def start_hostile_https(kind: HostileHttpsKind | str, *, pki: LabPKI) -> Running
         thread.join(STOP_TIMEOUT)
 
     return RunningHostileHttps(kind, f"https://127.0.0.1:{server.server_address[1]}", pki.ca_file, _stop=stop)
+
+
+@dataclass(frozen=True)
+class RunningBeacon:
+    """A web server that only records what is asked of it: any request means outside text went live."""
+
+    url: str
+    requests: list[str]
+    _stop: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
+
+    def stop(self) -> None:
+        self._stop()
+
+
+def start_beacon() -> RunningBeacon:
+    """A beacon on a free port of 127.0.0.1; every request's path lands in `requests`."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silent
+            return
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            seen.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": ACCEPT_POLL_SECONDS},
+                              name="beacon", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(STOP_TIMEOUT)
+
+    return RunningBeacon(f"http://127.0.0.1:{server.server_address[1]}", seen, _stop=stop)

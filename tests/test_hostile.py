@@ -50,6 +50,7 @@ EXPECTED = {
     HostileKind.CONTROL_CHARACTERS: (CheckId.TLS, "STARTTLS is not offered"),
     HostileKind.AUTH_ECHO: (CheckId.AUTH_CREDENTIALS, "Sign-in as relay@lab.test refused"),
     HostileKind.AUTH_ECHO_TRANSFORMED: (CheckId.AUTH_CREDENTIALS, "Sign-in as relay@lab.test refused"),
+    HostileKind.MARKDOWN_BANNER: (CheckId.TLS, "STARTTLS is not offered"),
     HostileKind.AUTH_SILENT: (CheckId.AUTH_CREDENTIALS, "No reply to AUTH within 2 s, although the greeting, TLS "
                                                         "and EHLO worked"),
     HostileKind.AUTH_CHALLENGE_LOOP: (CheckId.AUTH_CREDENTIALS, "more than 5 challenges"),
