@@ -329,3 +329,12 @@ def test_each_audit_practice_shows_the_mistake_it_promises(practice, item):
     assert flagged == ([item.breaks] if item.breaks else []), [(r.check_id.value, r.summary) for r in report.results
                                                                if r.status is not Status.PASS]
     assert item.breaks or report.verdict is Verdict.READY
+
+
+def test_an_email_address_as_client_id_is_named_without_asking_graph(entra):
+    e = entra(EntraScenario.WORKING)
+    token = admin_signs_in_with_auth_code(e)
+    report = run_audit(settings(e, client_id="alice@contoso.example"), token, app_callback=LAB_APP_CALLBACK,
+                       environ=NOT_HOSTED)
+    assert report.result("audit.app_audience").status is Status.FAIL
+    assert "not a GUID" in report.result("audit.app_audience").summary

@@ -13,6 +13,7 @@ from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.oauth.endpoints import EXCHANGE_APP_ID, GRAPH_APP_ID
 from checks.oauth.permissions import GRAPH_PERMISSIONS, SMTP_SEND
+from checks.settings.config import is_guid
 from checks.settings.limits import SECRET_WARNING_DAYS
 
 GRAPH_NEEDED = (*GRAPH_PERMISSIONS, "User.Read")  # the guide's Graph permissions, with the default User.Read
@@ -30,6 +31,10 @@ CONSENT_FIX = ("API permissions > Grant admin consent for <your organisation> > 
 
 def app_missing(snapshot: TenantSnapshot, request: AuditInput) -> Finding | None:
     """The shared first step of every app check: the registration must be readable and exist."""
+    if not is_guid(request.client_id):
+        return Finding(Status.FAIL, "The Client ID is not a GUID, so no app registration can have it.",
+                       remediation="Client ID = the Application (client) ID on the app's Overview page.",
+                       guide_section=GuideSection.M365_APP_REGISTRATION)
     if not snapshot.application.ok:
         return unreadable(snapshot.application, what="the app registration", permission="Application.Read.All")
     if snapshot.app is None:
@@ -252,7 +257,8 @@ def check_secret(snapshot: TenantSnapshot, request: AuditInput, *, today: dt.dat
                      "Certificates & secrets so nobody puts one back into the portal.")
     if days <= SECRET_WARNING_DAYS:
         notes.insert(0, f"Create a new secret before {end:%Y-%m-%d}.")
-    summary = f"The secret in use is {_label(current)}, in {days} day(s).{ambiguous}"
+    name = current.get("displayName") or "(no description)"
+    summary = f"The secret in use is '{name}'; it expires {end:%Y-%m-%d}, in {days} day(s).{ambiguous}"
     if days <= SECRET_WARNING_DAYS or notes:
         return Finding(Status.WARN, summary + " " + " ".join(notes), details=listing,
                        remediation=renew if days <= SECRET_WARNING_DAYS else "", guide_section=section, facts=facts)
