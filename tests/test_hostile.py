@@ -218,7 +218,7 @@ def test_a_server_echoing_the_password_transformed_never_shows_it(hostile, lab_s
     # Then every echo was masked, and no output or log holds any form of the password
     assert len(echoed) == 8 and all("********" in line for line in echoed)
     text = every_output(report) + caplog.text
-    SURVIVED["canary leaks"] = f"{len(leaks(CANARY, text))} of the password's forms found in every output"
+    print(f"\ncanary leaks across every transformed echo: {len(leaks(CANARY, text))}")
     assert leaks(CANARY, text) == []
 
 
