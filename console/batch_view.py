@@ -18,7 +18,7 @@ from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, BatchReport, SetupOutcome, 
 from checks.knowledge.reader import explain
 from checks.model import CheckResult, Verdict
 from checks.safe_text import markdown, visible
-from checks.settings.loading import ENV_REFERENCES
+from checks.settings.fields import ENV_REFERENCES
 from console.answer import answer
 from console.history_store import LABEL_KEY, save_batch_report
 from console.hosting import HostingLimits, admit, allowed_jobs, batch_refusal

@@ -16,7 +16,7 @@ from typing import Any
 
 from checks.report.spreadsheet import csv_records, decode_upload
 from checks.settings.config import SECRET_FIELDS
-from checks.settings.loading import ENV_REFERENCES, SETTING_KEYS
+from checks.settings.fields import ENV_REFERENCES, SETTING_KEYS
 
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 MAX_SETUPS = 10_000

@@ -33,7 +33,8 @@ from checks.run_state import Dependencies
 from checks.runner import notify, run_checklist
 from checks.safe_text import one_line
 from checks.settings.config import InvalidSettings, ProfileId, RelayConfig
-from checks.settings.loading import ENV_REFERENCES, config_from_values
+from checks.settings.fields import ENV_REFERENCES
+from checks.settings.loading import config_from_values
 from checks.settings.profiles import profile
 from checks.smtp.tls_context import client_context
 from checks.workers import DaemonExecutor

@@ -18,6 +18,7 @@ from checks.cli.common import (
     parse_only,
 )
 from checks.cli.history import open_history
+from checks.settings.fields import ENV_REFERENCES
 from checks.terminal import is_terminal, wants_colour
 
 if TYPE_CHECKING:
@@ -118,7 +119,6 @@ def batch_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> BatchI
     """Read the batch file and --secrets, check --jobs; UsageError (exit 2) naming what is wrong."""
     from checks.batch.file import BatchFileError, load_batch, load_secrets, secrets_environ
     from checks.batch.run import DEFAULT_JOBS, MAX_JOBS
-    from checks.settings.loading import ENV_REFERENCES
 
     jobs = DEFAULT_JOBS if args.jobs is None else args.jobs
     if not 1 <= jobs <= MAX_JOBS:
