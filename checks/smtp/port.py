@@ -88,7 +88,7 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
         summary = f"Connection refused by {target.address} port {target.port}."
         cause = ("Nothing listens on that port at that address, or a firewall actively rejects the connection "
                  "(wrong host or port, or a local mail-filter / antivirus redirect).")
-        guide_host = profile(config.profile).host
+        guide_host = profile(config.profile).host_for(config.cloud)
         fix = (f"Check host and port: the guide uses {guide_host} port 587." if guide_host
                else "Check the host and port with the mail server's administrator (submission is usually 587).")
     else:
