@@ -7,61 +7,35 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from checks.batch.file import BatchFileError, load_batch, load_secrets, secrets_environ
+from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line, summary_rows
+from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, run_batch
 from checks.cli.common import (
     UsageError,
-    add_allow_incomplete,
-    add_save_options,
     check_output_path,
     exit_status,
     parse_only,
 )
 from checks.cli.history import open_history
+from checks.cli.progress import BatchProgress
+from checks.model import Status
+from checks.redact import guard
+from checks.report import table as terminal
+from checks.report.table import safe_text, status_mark, supports_unicode
 from checks.settings.fields import ENV_REFERENCES
 from checks.terminal import is_terminal, wants_colour
 
 if TYPE_CHECKING:
     from checks.cli.progress import BatchProgress
 
-BATCH_FORMATS = ("table", "csv", "json")
 EXIT_INTERRUPTED = 130
-
-
-def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
-    batch = commands.add_parser(
-        "batch", help="check many setups from a CSV or TOML file",
-        description="Check every setup of a batch file: a CSV with a 'name' column plus setting keys as columns, "
-                    "or a TOML file with one [[setup]] table per setup. Secrets only by reference: columns "
-                    "password_env / client_secret_env / refresh_token_env name an environment variable or an "
-                    "entry of the --secrets file; a file holding a secret inline is refused.",
-        epilog="Exit status: 0 no fail or error in any setup; 1 at least one fail or error; 2 bad invocation or "
-               "unreadable file; 3 nothing failed but a setup is not proven (incomplete; 0 with --allow-incomplete); "
-               "130 interrupted (the report holds the setups that finished).")
-    if not wanted:
-        return
-    batch.add_argument("file", metavar="FILE", help="batch file (.csv or .toml)")
-    batch.add_argument("--secrets", metavar="FILE",
-                       help="secrets mapping read like environment variables: TOML (NAME = \"value\") or .env "
-                            "(NAME=value); its entries win over the environment")
-    batch.add_argument("--jobs", metavar="N", type=int, default=None,
-                       help="setups checked at the same time (default 32, at most 64)")
-    batch.add_argument("--only", metavar="ID[,ID...]", help="run only these checks (and what they need)")
-    batch.add_argument("--format", choices=BATCH_FORMATS, default="table",
-                       help="table: one summary line per setup; csv / json: every check of every setup")
-    batch.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    batch.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
-    add_allow_incomplete(batch)
-
-    add_save_options(batch, named=False)
 
 
 def render_batch_table(batch: Any, *, unicode: bool = True, colour: bool = False) -> str:
     """One line per setup: verdict, setup name, host:port, counts by status and the checks with problems."""
-    from checks.batch.report import batch_verdict_line, summary_rows
-    from checks.model import Status
-    from checks.report.table import safe_text, status_mark
-
     summaries = summary_rows(batch)
     width = max([5] + [len(safe_text(r["setup"])) for r in summaries])
     width = min(width, 40)
@@ -84,10 +58,9 @@ def render_batch_table(batch: Any, *, unicode: bool = True, colour: bool = False
 
 def _run_or_save(inputs: BatchInputs, store: Any, **options: Any) -> Any:
     """run_batch, or (with --save) the same batch with each finished setup saved in the history."""
-    from checks.batch.run import run_batch
-
     if store is None:
         return run_batch(inputs.setups, jobs=inputs.jobs, environ=inputs.lookup, **options)
+    # lazy: the history store (SQLAlchemy) loads only when runs are saved or read
     from checks.history.records import Source, current_user
     from checks.history.saving import save_batch
 
@@ -117,9 +90,6 @@ class BatchInputs:
 
 def batch_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> BatchInputs:
     """Read the batch file and --secrets, check --jobs; UsageError (exit 2) naming what is wrong."""
-    from checks.batch.file import BatchFileError, load_batch, load_secrets, secrets_environ
-    from checks.batch.run import DEFAULT_JOBS, MAX_JOBS
-
     jobs = DEFAULT_JOBS if args.jobs is None else args.jobs
     if not 1 <= jobs <= MAX_JOBS:
         raise UsageError(f"--jobs: give a number from 1 to {MAX_JOBS}")
@@ -139,24 +109,16 @@ def batch_progress(args: argparse.Namespace, stderr: IO[str]) -> BatchProgress |
     """The progress bar, when standard error is a terminal and --no-progress was not given."""
     if args.no_progress or not is_terminal(stderr):
         return None
-    from checks.cli.progress import BatchProgress  # lazy: CLI start-up imports no engine module
-    from checks.report.table import supports_unicode
-
     return BatchProgress(stderr, unicode=supports_unicode(stderr))
 
 
 def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str], environ: Mapping[str, str],
            deps: Any) -> int:
-    from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line
-    from checks.redact import guard
-
     only = parse_only(args.only) if args.only is not None else None
     if args.output:
         check_output_path(args.output)
     inputs = batch_inputs(args, environ)
     store = open_history(args, environ) if args.save else None
-
-    from checks.report import table as terminal
 
     progress = batch_progress(args, stderr)
     try:
@@ -174,7 +136,6 @@ def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
                                   colour=wants_colour(stdout, environ) and not args.output)
     text = guard(text, inputs.hidden)  # the engine masked already; this is the last guard
     if args.output:
-        from pathlib import Path
 
         try:
             Path(args.output).write_text(text, encoding="utf-8", newline="")

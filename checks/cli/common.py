@@ -7,7 +7,9 @@ import getpass
 from pathlib import Path
 from typing import IO, Any
 
+from checks.model import CheckId, Verdict
 from checks.settings.fields import EXPOSED, SETTING_KEYS, SettingField
+from checks.settings.loading import load_toml
 from checks.terminal import is_terminal
 
 EXIT_OK = 0
@@ -46,8 +48,6 @@ def add_allow_incomplete(parser: Any) -> None:
 
 def exit_status(verdict: Any, *, allow_incomplete: bool = False) -> int:
     """0 ready; 1 problems; 3 incomplete (0 with --allow-incomplete)."""
-    from checks.model import Verdict
-
     if verdict is Verdict.PROBLEMS:
         return EXIT_PROBLEMS
     if verdict is Verdict.INCOMPLETE and not allow_incomplete:
@@ -66,8 +66,6 @@ def add_save_options(parser: Any, *, named: bool = True) -> None:
 
 def settings_values(args: argparse.Namespace, *, stdin: IO[str]) -> dict[str, Any]:
     """The --config file's keys overridden by the flags given, plus a password read from stdin if asked."""
-    from checks.settings.loading import load_toml  # lazy: settings validation is not needed for --help
-
     values: dict[str, Any] = dict(load_toml(args.config)) if args.config else {}
     for key in SETTING_OPTIONS:
         value = getattr(args, key, None)
@@ -93,8 +91,6 @@ def _read_secret(spec: SettingField, stdin: IO[str]) -> str:
 
 def parse_only(text: str) -> tuple[Any, ...]:
     """'dns.host, port' -> (CheckId.DNS_HOST, CheckId.PORT); UsageError naming the valid ids."""
-    from checks.model import CheckId  # lazy: the engine's model is not needed for --help or explain
-
     names = [part.strip() for part in text.split(",") if part.strip()]
     valid = ", ".join(c.value for c in CheckId)
     if not names:

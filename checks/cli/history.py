@@ -4,52 +4,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import IO, Any
 
-from checks.cli.common import DB_HELP, EXIT_OK, EXIT_PROBLEMS, UsageError
-
-HISTORY_FORMATS = ("table", "json", "csv")
-SHOW_FORMATS = ("table", "json", "csv", "markdown")
-
-
-def add_db_option(parser: Any, *, nested: bool = False) -> None:
-    """--db; `nested` (a sub-subcommand) keeps a --db given before the action from being reset."""
-    parser.add_argument("--db", metavar="URL", help=DB_HELP, **({"default": argparse.SUPPRESS} if nested else {}))
-
-
-def add_history_parser(commands: Any, *, wanted: bool = True) -> None:
-    history = commands.add_parser(
-        "history", help="list stored runs, show one, compare two",
-        description="Runs saved with `run --save`, `batch --save`, `watch` or the console, newest first.",
-        epilog="Exit status: 0 listed or shown; 1 a run id not found; 2 bad invocation or database.")
-    if not wanted:
-        return
-    add_db_option(history)
-    history.add_argument("--name", metavar="LABEL", help="setup name or customer / ticket label contains LABEL")
-    history.add_argument("--host", metavar="H", help="relay host")
-    history.add_argument("--verdict", choices=("ready", "incomplete", "problems"))
-    history.add_argument("--since", metavar="YYYY-MM-DD", help="runs started on or after this day (UTC)")
-    history.add_argument("--limit", metavar="N", type=int, default=50, help="at most N runs (default 50; 0 all)")
-    history.add_argument("--latest", action="store_true", help="only the newest run of each setup")
-    history.add_argument("--format", choices=HISTORY_FORMATS, default="table")
-    actions = history.add_subparsers(dest="history_action", metavar="{show,compare}")
-    show = actions.add_parser("show", help="print a stored run as a report",
-                              description="Print a stored run in any report format (run id or its first 6+ "
-                                          "characters).")
-    show.add_argument("run_id", metavar="RUN_ID")
-    show.add_argument("--format", choices=SHOW_FORMATS, default="table", dest="show_format")
-    add_db_option(show, nested=True)
-    comparing = actions.add_parser("compare", help="per-check before/after of two stored runs",
-                                   description="Compare two stored runs check by check, older -> newer.")
-    comparing.add_argument("old_id", metavar="OLD_ID")
-    comparing.add_argument("new_id", metavar="NEW_ID")
-    comparing.add_argument("--format", choices=("table", "json"), default="table", dest="compare_format")
-    add_db_option(comparing, nested=True)
+from checks.cli.common import EXIT_OK, EXIT_PROBLEMS, UsageError
+from checks.model import Verdict
+from checks.report.export import render
 
 
 def open_history(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
     """The store named by --db / $RELAY_CONSOLE_DB; UsageError (exit 2) when it cannot be opened."""
+    # lazy: the history store (SQLAlchemy) loads only when runs are saved or read
     from checks.history.location import StoreLocationError
     from checks.history.store import StoreError, open_store
 
@@ -68,6 +34,7 @@ def history_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
 
 def save_run(store: Any, report: Any, *, name: str | None, hide: Any, stderr: IO[str], status: int) -> int:
     """Save a finished run; a failure is reported and makes the exit status at least 1 (the report was printed)."""
+    # lazy: the history store (SQLAlchemy) loads only when runs are saved or read
     from checks.history.records import Source, current_user
 
     try:
@@ -92,10 +59,9 @@ def _since(text: str | None) -> dt.datetime | None:
 
 
 def _list(store: Any, args: argparse.Namespace, stdout: IO[str]) -> int:
+    # lazy: the history store (SQLAlchemy) loads only when runs are saved or read
     from checks.history.export import history_csv, history_json, history_table
     from checks.history.store import RunFilter
-    from checks.model import Verdict
-
     if args.limit < 0:
         raise UsageError("--limit: give 0 (all) or a positive number")
     query = RunFilter(name=args.name or "", host=args.host or "", verdict=Verdict(args.verdict) if args.verdict
@@ -107,16 +73,13 @@ def _list(store: Any, args: argparse.Namespace, stdout: IO[str]) -> int:
 
 
 def _show(store: Any, args: argparse.Namespace, stdout: IO[str]) -> int:
-    from checks.report.export import render
-
     report = store.get(args.run_id).report()
     stdout.write(render(report, args.show_format))
     return EXIT_OK
 
 
 def _compare(store: Any, args: argparse.Namespace, stdout: IO[str]) -> int:
-    import json
-
+    # lazy: the history store (SQLAlchemy) loads only when runs are saved or read
     from checks.history.export import comparison, comparison_table
 
     first, second = store.get(args.old_id).report(), store.get(args.new_id).report()
@@ -130,6 +93,7 @@ def _compare(store: Any, args: argparse.Namespace, stdout: IO[str]) -> int:
 
 def run_history_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str],
                         environ: Mapping[str, str]) -> int:
+    # lazy: the history store (SQLAlchemy) loads only when runs are saved or read
     from checks.history.store import RunNotFound
 
     store = open_history(args, environ)
