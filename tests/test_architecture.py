@@ -135,7 +135,7 @@ def test_given_the_project_when_imports_sit_inside_functions_then_only_the_cli_d
         f"{path.relative_to(ROOT)}:{line} imports {name}"
         for module, path in module_files().items() if not module.startswith("checks.cli")
         for line, name in function_level_imports(path)
-        if name.split(".")[0] in PACKAGES and not any(module in circle for circle in KNOWN_CIRCLES)
+        if name.split(".")[0] in PACKAGES
     )
     # Then none of them imports a project module inside a function (that only hides a circle); heavy libraries
     # such as pandas may still load on first use
