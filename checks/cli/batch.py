@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from checks.batch.file import BatchFileError, load_batch, load_secrets, secrets_environ
 from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line, summary_rows
@@ -27,9 +27,6 @@ from checks.report import table as terminal
 from checks.report.table import safe_text, status_mark, supports_unicode
 from checks.settings.fields import ENV_REFERENCES
 from checks.terminal import is_terminal, wants_colour
-
-if TYPE_CHECKING:
-    from checks.cli.progress import BatchProgress
 
 EXIT_INTERRUPTED = 130
 
