@@ -358,35 +358,43 @@ def _control_characters(conn: _Conn) -> None:
     _dialogue(conn)  # no STARTTLS offered: the run fails at tls after displaying the greeting
 
 
-def _auth_echo(context: ssl.SSLContext) -> Handler:
+def _auth_server(context: ssl.SSLContext, on_auth: Callable[[_Conn, bytes], None]) -> Handler:
+    """A server that greets, upgrades with STARTTLS, answers EHLO with AUTH, and hands AUTH to `on_auth`."""
+
     def upgrade(c: _Conn) -> bool:
         c.send(b"220 2.0.0 Ready to start TLS\r\n")
         c.start_tls(context)
         return True
 
-    def echo(c: _Conn, line: bytes) -> None:
-        words = line.split(b" ")
-        payloads = words[2:3]
-        while not payloads:  # no initial response: ask until one comes
-            c.send(b"334 \r\n")
-            payloads = [c.line()]
-        payload = payloads[0]
-        try:
-            decoded = base64.b64decode(payload, validate=True)
-        except binascii.Error:
-            decoded = b""
-        secret = decoded.split(b"\x00")[-1]
-        # The password straddles the 300-character cut of a transcript line, then comes whole, and the payload.
-        padding = b"x" * (300 - len(b"535-5.7.8 Echo: ") - len(secret) // 2)
-        c.send(b"535-5.7.8 Echo: " + padding + secret + b"\r\n"
-               b"535-5.7.8 You sent " + payload + b"\r\n"
-               b"535 5.7.8 Authentication failed for " + decoded.replace(b"\x00", b" ") + b"\r\n")
-
     def handle(conn: _Conn) -> None:
         _greet(conn)
-        _dialogue(conn, on_starttls=upgrade, on_auth=echo)
+        _dialogue(conn, on_starttls=upgrade, on_auth=on_auth)
 
     return handle
+
+
+def _auth_payload(c: _Conn, line: bytes) -> bytes:
+    """The AUTH command's initial response, or the line that answers an empty 334 challenge."""
+    words = line.split(b" ")
+    payload = words[2] if len(words) > 2 else b""
+    while not payload:  # no initial response: ask until one comes
+        c.send(b"334 \r\n")
+        payload = c.line()
+    return payload
+
+
+def _echo(c: _Conn, line: bytes) -> None:
+    payload = _auth_payload(c, line)
+    try:
+        decoded = base64.b64decode(payload, validate=True)
+    except binascii.Error:
+        decoded = b""
+    secret = decoded.split(b"\x00")[-1]
+    # The password straddles the 300-character cut of a transcript line, then comes whole, and the payload.
+    padding = b"x" * (300 - len(b"535-5.7.8 Echo: ") - len(secret) // 2)
+    c.send(b"535-5.7.8 Echo: " + padding + secret + b"\r\n"
+           b"535-5.7.8 You sent " + payload + b"\r\n"
+           b"535 5.7.8 Authentication failed for " + decoded.replace(b"\x00", b" ") + b"\r\n")
 
 
 def transformed_echoes(payload: bytes) -> list[bytes]:
@@ -400,57 +408,15 @@ def transformed_echoes(payload: bytes) -> list[bytes]:
             base64.urlsafe_b64encode(b"pad" + secret)]
 
 
-def _auth_echo_transformed(context: ssl.SSLContext) -> Handler:
-    def upgrade(c: _Conn) -> bool:
-        c.send(b"220 2.0.0 Ready to start TLS\r\n")
-        c.start_tls(context)
-        return True
-
-    def echo(c: _Conn, line: bytes) -> None:
-        words = line.split(b" ")
-        payload = words[2] if len(words) > 2 else b""
-        while not payload:
-            c.send(b"334 \r\n")
-            payload = c.line()
-        echoes = transformed_echoes(payload)
-        c.send(b"".join(b"535-5.7.8 You sent " + e + b"\r\n" for e in echoes) + b"535 5.7.8 Authentication failed\r\n")
-
-    def handle(conn: _Conn) -> None:
-        _greet(conn)
-        _dialogue(conn, on_starttls=upgrade, on_auth=echo)
-
-    return handle
+def _echo_transformed(c: _Conn, line: bytes) -> None:
+    echoes = transformed_echoes(_auth_payload(c, line))
+    c.send(b"".join(b"535-5.7.8 You sent " + e + b"\r\n" for e in echoes) + b"535 5.7.8 Authentication failed\r\n")
 
 
-def _auth_silent(context: ssl.SSLContext) -> Handler:
-    def upgrade(c: _Conn) -> bool:
-        c.send(b"220 2.0.0 Ready to start TLS\r\n")
-        c.start_tls(context)
-        return True
-
-    def handle(conn: _Conn) -> None:
-        _greet(conn)
-        _dialogue(conn, on_starttls=upgrade, on_auth=lambda c, line: c.drain())
-
-    return handle
-
-
-def _auth_challenge_loop(context: ssl.SSLContext) -> Handler:
-    def upgrade(c: _Conn) -> bool:
-        c.send(b"220 2.0.0 Ready to start TLS\r\n")
-        c.start_tls(context)
-        return True
-
-    def loop(c: _Conn, line: bytes) -> None:
-        while True:
-            c.send(b"334 %%%not-base64%%%\r\n")
-            c.line()
-
-    def handle(conn: _Conn) -> None:
-        _greet(conn)
-        _dialogue(conn, on_starttls=upgrade, on_auth=loop)
-
-    return handle
+def _challenge_loop(c: _Conn, line: bytes) -> None:
+    while True:
+        c.send(b"334 %%%not-base64%%%\r\n")
+        c.line()
 
 
 def _tls_stall(conn: _Conn) -> None:
@@ -482,10 +448,10 @@ def start_hostile(kind: HostileKind | str, *, pki: LabPKI, host: str = "127.0.0.
         HostileKind.REFUSED_421: _refused_421,
         HostileKind.EHLO_FLOOD: _ehlo_flood,
         HostileKind.CONTROL_CHARACTERS: _control_characters,
-        HostileKind.AUTH_ECHO: _auth_echo(context),
-        HostileKind.AUTH_ECHO_TRANSFORMED: _auth_echo_transformed(context),
-        HostileKind.AUTH_SILENT: _auth_silent(context),
-        HostileKind.AUTH_CHALLENGE_LOOP: _auth_challenge_loop(context),
+        HostileKind.AUTH_ECHO: _auth_server(context, _echo),
+        HostileKind.AUTH_ECHO_TRANSFORMED: _auth_server(context, _echo_transformed),
+        HostileKind.AUTH_SILENT: _auth_server(context, lambda c, line: c.drain()),
+        HostileKind.AUTH_CHALLENGE_LOOP: _auth_server(context, _challenge_loop),
         HostileKind.TLS_STALL: _tls_stall,
         HostileKind.MARKDOWN_BANNER: _markdown_banner(beacon),
     }
