@@ -268,6 +268,18 @@ def test_given_a_domain_without_spf_when_checking_the_domain_then_domain_spf_war
     assert "v=spf1 include:spf.protection.outlook.com -all" in spf.remediation
 
 
+def test_given_a_dod_tenant_without_spf_when_checking_the_domain_then_the_fix_names_its_clouds_include(dns_factory):
+    # Given a US Government (DoD) domain received by Microsoft's GCC High / DoD MX and without SPF
+    server = dns_factory([Record("army.example", "MX", "10 army-example.mail.protection.office365.us.")])
+    config = make_config(server.nameserver, profile="m365-basic", cloud="usgov", host="outlook-dod.office365.us",
+                         username="a@army.example")
+    # When the sender domain is checked
+    mx, spf = run(check_mx, config), run(check_spf, config)
+    # Then its mail is Microsoft's, and the SPF fix names the US Government include, not the worldwide one
+    assert mx.facts.provider == "microsoft"
+    assert "v=spf1 include:spf.protection.office365.us -all" in spf.remediation
+
+
 def test_given_a_domain_without_mx_when_checking_mx_then_warn_receivers_may_reject(lab_dns):
     finding = run(check_mx, make_config(lab_dns.nameserver, sender="a@nomx.example"))
 
