@@ -206,9 +206,13 @@ def save_settings_button() -> None:
 def load_settings_control() -> None:
     st.file_uploader("Load settings (.toml)", type=["toml"], key=UPLOAD_KEY, on_change=load_uploaded_settings,
                      args=(st.session_state,), help="A file saved here or used with `python -m checks run --config`.")
+
+
+def load_message() -> None:
+    """What loading a settings file did, above the form (the loader may be folded away)."""
     message = st.session_state.pop(LOAD_MESSAGE_KEY, None)
     if message:
-        (st.error if message[0] == "error" else st.success)(markdown(message[1]))
+        (st.error if message[0] == "error" else st.success)(markdown(message[1]), icon=":material/upload_file:")
 
 
 def oauth_fields() -> None:

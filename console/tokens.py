@@ -71,6 +71,16 @@ def requirements(resource: str, scopes: frozenset[str], roles: frozenset[str]) -
     return ()
 
 
+def permission_table(requirements: tuple[Requirement, ...]) -> Any:
+    """The permissions table with missing ones coloured (a pandas Styler for st.dataframe)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([{"Permission": r.permission, "In token": "yes" if r.present else "MISSING",
+                           "Needed for": r.why} for r in requirements])
+    colour = {"yes": "background-color: #dafbe1", "MISSING": "background-color: #ffebe9; color: #cf222e"}
+    return frame.style.map(lambda value: colour.get(value, ""), subset=["In token"])
+
+
 def claim_rows(claims: dict[str, Any]) -> list[dict[str, str]]:
     """Claims as table rows; times shown as UTC dates."""
     out = []

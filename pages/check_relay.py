@@ -8,6 +8,7 @@ from console.app_secrets import secrets_section
 from console.forms import profile_label
 from console.relay_form import (
     auth_picker,
+    load_message,
     load_settings_control,
     profile_picker,
     relay_form,
@@ -26,6 +27,7 @@ keep_form(st.session_state, default_profile=str(secrets_section("defaults").get(
 if share.open_link(st.session_state, st.query_params):
     st.info("Settings filled in from the link. Type the password or secret, then run the checks.",
             icon=":material/link:")
+load_message()
 profile_id = profile_picker([p.value for p in ProfileId], profile_label)
 auth_picker(profile_id)
 if profile_id == ProfileId.M365_OAUTH2:

@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from checks.safe_text import markdown
-from console.tokens import claim_rows, countdown, inspect
+from console.tokens import claim_rows, countdown, inspect, permission_table
 
 st.title("Inspect a token")
 st.caption("Paste an access token to see its audience, permissions and expiry. It is decoded here without "
@@ -24,13 +24,17 @@ if facts is not None:
     @st.fragment(run_every=1)
     def expiry() -> None:
         text = countdown(facts.expires, dt.datetime.now(dt.UTC))
-        (st.error if text.startswith("expired") else st.success)(f"Token {text}.", icon=":material/timer:")
+        if text.startswith("expired"):
+            st.error(f"Token {text}. **How to fix:** access tokens live about an hour; get a new one from the "
+                     "refresh token (run the checks again), or sign in again if the refresh token expired too.",
+                     icon=":material/timer:")
+        else:
+            st.success(f"Token {text}.", icon=":material/timer:")
 
     expiry()
     st.markdown("##### Permissions the setup needs")
     if facts.requirements:
-        st.dataframe([{"Permission": r.permission, "In token": "yes" if r.present else "MISSING",
-                       "Needed for": r.why} for r in facts.requirements], hide_index=True, width="stretch")
+        st.dataframe(permission_table(facts.requirements), hide_index=True, width="stretch")
         if not all(r.present for r in facts.requirements):
             st.info("**How to fix:** add the missing permission under API permissions (delegated), click "
                     "'Grant admin consent', then sign in again for a new token.", icon=":material/build:")

@@ -3,17 +3,23 @@ screen with commands to copy, shareable links, and no request outside the consol
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from test_browser import CANARY, SCREENSHOTS, chromium, running_console
 
+from checks.model import CheckId, CheckResult, RunReport, Status
+from checks.report.export import to_csv
 from lab.smtp import LAB_ACCOUNTS, Personality
 
 WIDE = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 CARD = ".st-key-verdict_card"
 M365_SENDER = LAB_ACCOUNTS[Personality.M365][0]
+BATCH = ("name,profile,host,port,username,password_env\n"
+         "shop,gmail,smtp.gmail.com,99999,shop@example.com,SHOP_PW\n"
+         "crm,m365-basic,smtp.office365.com,587,not-an-address,CRM_PW\n")
 PAGES = {"practice": "", "check": "check", "sign-in": "sign_in", "decode": "decode", "token": "token",
          "batch": "batch", "report": "report", "guide": "guide"}
 
@@ -202,8 +208,23 @@ def test_a_shared_link_restores_the_form_without_running(console_url):
         expect(page.locator(CARD)).to_have_count(0)
 
 
+def report_files(folder) -> list:
+    """Two saved reports of one setup: the sign-in failed, then (an hour later) worked."""
+    moment = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+    paths = []
+    for name, status, hours in (("after.csv", Status.PASS, 1), ("before.csv", Status.FAIL, 0)):
+        at = moment + dt.timedelta(hours=hours)
+        report = RunReport(name[:-4], at, at, "test", "gmail", "smtp.gmail.com", 587, "starttls", "shop@example.com",
+                           (CheckResult.of(CheckId.PORT, "Port reachable", Status.PASS, "Port 587 open."),
+                            CheckResult.of(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", status, f"Sign-in {status}.")))
+        path = folder / name
+        path.write_text(to_csv(report), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=size_name)
-def test_every_page_stays_on_the_consoles_origin_and_is_photographed(console_url, viewport):
+def test_every_page_stays_on_the_consoles_origin_and_is_photographed(console_url, viewport, tmp_path):
     from playwright.sync_api import expect
 
     with chromium(viewport=viewport) as context:
@@ -224,8 +245,18 @@ def test_every_page_stays_on_the_consoles_origin_and_is_photographed(console_url
                 open_in_form(page, console_url, "expired-cert")
                 page.get_by_role("button", name="Run checks").click()
                 expect(page.locator(CARD)).to_be_visible()
+            if name == "batch":  # setups refused by validation: no network needed, the causes still show
+                page.get_by_label("…or paste the batch file here").fill(BATCH)
+                page.get_by_label("…or paste the batch file here").press("Control+Enter")
+                expect(page.get_by_text("2 setups in the file")).to_be_visible()
+                settled(page)
+                page.get_by_role("button", name="Run the batch").click()
+                expect(page.get_by_text("Setups by cause")).to_be_visible()
+            if name == "report":  # uploaded newer first; compared older -> newer
+                page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(report_files(tmp_path))
+                expect(page.get_by_text("What changed")).to_be_visible()
             settled(page)
-            page.wait_for_timeout(500)
+            page.wait_for_timeout(2000)  # tables and charts paint after the run ends
             page.screenshot(path=SCREENSHOTS / f"page-{name}-{size_name(viewport)}.png")
         # Then nothing was requested from anywhere but the console itself (fonts, icons and pictures are local)
         assert outside == [], outside
