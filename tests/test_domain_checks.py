@@ -120,8 +120,8 @@ def test_spf_and_dmarc_agree_with_checkdmarcs_own_command_line(port_53_dns, doma
     report = domain_report(port_53_dns.nameserver, f"a@{domain}")
     spf, dmarc = report.result("domain.spf").facts, report.result("domain.dmarc").facts
     # Then record, lookup count, validity and error agree for SPF, and record, policy and validity for DMARC
-    assert (spf["record"], spf["dns_lookups"], spf["valid"], spf["error"]) == (
+    assert (spf.record, spf.dns_lookups, spf.valid, spf.error) == (
         theirs["spf"]["record"], theirs["spf"].get("dns_lookups"), theirs["spf"]["valid"], theirs["spf"].get("error"))
     their_policy = (theirs["dmarc"].get("tags") or {}).get("p", {}).get("value")
-    assert (dmarc["record"], dmarc["p"], dmarc["valid"]) == (
+    assert (dmarc.record, dmarc.p, dmarc.valid) == (
         theirs["dmarc"]["record"], their_policy, theirs["dmarc"]["valid"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.dns.lookup import Lookup, name_text, query_all
+from checks.domain.facts import DkimFacts
 from checks.domain.resolver import bounded_resolver, no_resolver
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
@@ -45,7 +46,7 @@ def check_dkim(ctx: CheckContext) -> Finding:
         else:
             states[name] = _key_state(_txt(answer)) if answer.records else ("cname-only" if chain else "none")
         lines.append(f"{name}: {states[name]}" + (f" (CNAME -> {chain})" if chain else ""))
-    facts = {"resolver": label, "domain": domain, "selectors": states}
+    facts = DkimFacts(label, domain, states)
     published = [n for n, s in states.items() if s == "key"]
     if any(s in ("timeout", "error") for s in states.values()):
         return Finding(Status.WARN, f"DKIM selectors of {domain} could not be looked up.", details="\n".join(lines),

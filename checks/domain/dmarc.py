@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from checks.domain.facts import DkimFacts, DmarcFacts, SpfFacts
 from checks.domain.resolver import BoundedResolver, bounded_resolver, dns_timeout, no_resolver
 from checks.knowledge.guide import GuideSection
 from checks.model import CheckId, Finding, Status
@@ -33,27 +35,26 @@ def check_dmarc(ctx: CheckContext) -> Finding:
         return no_resolver(f"{domain}'s DMARC record")
     result = evaluate(domain, resolver)
     policy = _tag(result, "p")
-    facts: dict[str, Any] = {"resolver": label, "domain": domain, "record": result.get("record"),
-                             "location": result.get("location"), "valid": bool(result.get("valid")),
-                             "p": policy or None, "aspf": _tag(result, "aspf") or None,
-                             "adkim": _tag(result, "adkim") or None, "error": result.get("error")}
+    facts = DmarcFacts(label, domain, result.get("record"), result.get("location"), bool(result.get("valid")),
+                       policy or None, _tag(result, "aspf") or None, _tag(result, "adkim") or None,
+                       result.get("error"))
     if resolver.timeouts:
-        return dns_timeout(f"{domain}'s DMARC", label, resolver.timeouts, **facts)
+        return dns_timeout(f"{domain}'s DMARC", label, resolver.timeouts, facts)
     publish = (f"Publish a TXT record at _dmarc.{domain}: \"v=DMARC1; p=none; rua=mailto:<a mailbox for reports>\", "
                "read the reports for a few weeks, then raise p to quarantine or reject.")
     if not result.get("record"):
         return Finding(Status.WARN, f"{domain} has no DMARC record: large receivers (Gmail, Yahoo, Microsoft) treat "
                        "mail from domains without DMARC with suspicion.", details=str(result.get("error") or ""),
                        remediation=publish, guide_section=SECTION, facts=facts)
-    spf_result, dkim_result = ctx.result(CheckId.DOMAIN_SPF), ctx.result(CheckId.DOMAIN_DKIM)
-    spf_ok = spf_result.facts.get("authorised") if spf_result else None
-    dkim = (dkim_result.facts.get("selectors") if dkim_result else None) or {}
+    spf, dkim_found = ctx.facts(CheckId.DOMAIN_SPF, SpfFacts), ctx.facts(CheckId.DOMAIN_DKIM, DkimFacts)
+    spf_ok = spf.authorised if spf else None
+    dkim = dkim_found.selectors if dkim_found else {}
     dkim_ok = bool(dkim) and all(state == "key" for state in dkim.values())
     aligned = [name for name, ok in (("SPF", spf_ok), ("DKIM", dkim_ok)) if ok]
-    facts["aligned_by"] = aligned
+    facts = replace(facts, aligned_by=tuple(aligned))
     lines = [f"Resolver: {label}.", f"DMARC \"{result['record']}\" at _dmarc.{result.get('location') or domain}",
-             f"Policy p={policy}; SPF alignment {ALIGNMENT.get(facts['aspf'] or 'r', facts['aspf'])}, DKIM alignment "
-             f"{ALIGNMENT.get(facts['adkim'] or 'r', facts['adkim'])}.",
+             f"Policy p={policy}; SPF alignment {ALIGNMENT.get(facts.aspf or 'r', facts.aspf)}, DKIM alignment "
+             f"{ALIGNMENT.get(facts.adkim or 'r', facts.adkim)}.",
              f"Relayed mail aligns through: {', '.join(aligned) or 'nothing found (see domain.spf and domain.dkim)'}."]
     lines += [f"checkdmarc: {w}" for w in result.get("warnings") or []]
     if result.get("error"):

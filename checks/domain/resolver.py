@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import dns.exception
 
 from checks.dns.failures import resolver_for
+from checks.domain.facts import DmarcFacts, SpfFacts
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.run_state import CheckContext
@@ -71,9 +73,9 @@ def no_resolver(what: str) -> Finding:
                    remediation="Give a DNS server with --nameserver IP[:PORT].", guide_section=GuideSection.NETWORK)
 
 
-def dns_timeout(what: str, label: str, timeouts: list[str], **facts: object) -> Finding:
+def dns_timeout(what: str, label: str, timeouts: list[str], facts: SpfFacts | DmarcFacts) -> Finding:
     """The warning when DNS did not answer in time (the domain checks never fail)."""
     return Finding(Status.WARN, f"{what} could not be checked: DNS did not answer in time.",
                    details=f"Resolver: {label}. Timed out: {', '.join(timeouts[:3])}.",
                    remediation="Check the DNS server (--nameserver) or raise the timeout, then run again.",
-                   guide_section=GuideSection.NETWORK, facts={**facts, "timeouts": list(timeouts)})
+                   guide_section=GuideSection.NETWORK, facts=replace(facts, timeouts=tuple(timeouts)))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
+from checks.domain.facts import SpfFacts
 from checks.domain.resolver import BoundedResolver, bounded_resolver, dns_timeout, no_resolver
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
@@ -52,11 +54,10 @@ def check_spf(ctx: CheckContext) -> Finding:
         return no_resolver(f"{domain}'s SPF")
     result = evaluate(domain, resolver)
     provider = relay_provider(ctx.config)
-    facts: dict[str, Any] = {"resolver": label, "domain": domain, "record": result.get("record"),
-                             "valid": bool(result.get("valid")), "dns_lookups": result.get("dns_lookups"),
-                             "error": result.get("error"), "authorised": None}
+    facts = SpfFacts(label, domain, result.get("record"), bool(result.get("valid")), result.get("dns_lookups"),
+                     result.get("error"))
     if resolver.timeouts:
-        return dns_timeout(f"{domain}'s SPF", label, resolver.timeouts, **facts)
+        return dns_timeout(f"{domain}'s SPF", label, resolver.timeouts, facts)
     include = PROVIDERS[provider].service(ctx.config.cloud).spf_include if provider \
         else "include:<your mail provider's SPF domain>"
     record = result.get("record")
@@ -80,8 +81,7 @@ def check_spf(ctx: CheckContext) -> Finding:
                          "Correct the record, or the include:/redirect= target it names."))
     if provider is not None:
         via = next((c for c in chains if c[-1][1] in PROVIDERS[provider].spf_domains), None)
-        facts["authorised"] = via is not None
-        facts["authorised_via"] = _text(via) if via else ""
+        facts = replace(facts, authorised=via is not None, authorised_via=_text(via) if via else "")
         if via is None and lookups <= LOOKUP_LIMIT:
             problems.append((f"{domain}'s SPF does not authorise {PROVIDERS[provider].name} ({include}).",
                              f"Add {include} to the SPF record of {domain}, before the final -all / ~all."))
@@ -89,6 +89,6 @@ def check_spf(ctx: CheckContext) -> Finding:
         return Finding(Status.WARN, " ".join(p for p, _ in problems), details="\n".join(lines),
                        remediation=" ".join(dict.fromkeys(f for _, f in problems)), guide_section=SECTION,
                        facts=facts)
-    how = f"authorises {PROVIDERS[provider].name} via {facts['authorised_via']}" if provider else "evaluates"
+    how = f"authorises {PROVIDERS[provider].name} via {facts.authorised_via}" if provider else "evaluates"
     return Finding(Status.PASS, f"{domain}'s SPF {how}; {lookups} of {LOOKUP_LIMIT} DNS lookups.",
                    details="\n".join(lines), facts=facts)
