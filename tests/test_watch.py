@@ -245,3 +245,33 @@ def test_a_setup_not_proven_yet_exits_3_unless_incomplete_is_allowed(entra, smtp
     # Then the watch exits 3 (incomplete), and 0 when told that incomplete is acceptable
     assert watch(argv, {"SHOP_SECRET": server.client_secret})[0] == 3
     assert watch([*argv, "--allow-incomplete"], {"SHOP_SECRET": server.client_secret})[0] == 0
+
+
+def stored(verdict: str, *, causes: tuple[str, ...] = (), horizons: dict | None = None, day: int = 1):
+    from checks.history.records import StoredRun
+    from checks.model import Verdict
+
+    moment = dt.datetime(2026, 12, day, 6, tzinfo=dt.UTC)
+    return StoredRun(run_id=f"run-{day}", setup="shop", label="", host="smtp.office365.com", port=587,
+                     profile="m365-basic", started_at=moment, finished_at=moment, verdict=Verdict(verdict),
+                     problems=tuple(c.split(":")[0] for c in causes), causes=causes, horizons=horizons or {})
+
+
+def test_alerts_name_a_new_cause_a_verdict_change_and_a_moved_horizon_date():
+    from checks.history.alerts import alerts_for
+    from checks.history.horizons import Horizon
+
+    # A setup still failing, now for a second reason: one "new_cause" alert naming only the new one
+    [alert] = alerts_for(stored("problems", causes=("tls",)), stored("problems", causes=("tls", "sender"), day=2))
+    assert (alert.kind, alert.new_causes) == ("new_cause", ("sender",))
+    # The same causes again: nothing to say
+    assert alerts_for(stored("problems", causes=("tls",)), stored("problems", causes=("tls",), day=2)) == []
+    # Ready -> not proven yet (the refresh token went missing): a verdict alert
+    [alert] = alerts_for(stored("ready"), stored("incomplete", day=2))
+    assert alert.kind == "verdict" and "ready -> incomplete" in alert.text
+    # A certificate date inside the window that moves (a renewal that is still too short) is said again
+    first = {Horizon.CERTIFICATE: dt.date(2026, 12, 20)}
+    assert alerts_for(stored("ready", horizons=first), stored("ready", horizons=first, day=2)) == []
+    moved = {Horizon.CERTIFICATE: dt.date(2026, 12, 25)}
+    [alert] = alerts_for(stored("ready", horizons=first), stored("ready", horizons=moved, day=2))
+    assert (alert.kind, alert.horizon, alert.days) == ("horizon", "certificate", 23)
