@@ -4,10 +4,12 @@ and show what changed check by check."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -20,6 +22,7 @@ from console.answer import answer
 from console.icons import word
 
 MAX_RUNS = 500  # a batch file opens as this many runs at most
+LOADED_KEY = "report.loaded"  # (uploads' names and digests, Loaded): parsed once per set of uploads
 BATCH_COLUMN = "setup"
 
 
@@ -84,6 +87,18 @@ def load_reports(files: Iterable[tuple[str, bytes]]) -> Loaded:
             errors.append(_plain(name, exc))
     found.sort(key=lambda item: item[0].started_at)
     return Loaded(tuple(r for r, _ in found), tuple(n for _, n in found), tuple(errors), tuple(notes))
+
+
+def load_reports_once(state: MutableMapping[str, Any], files: Iterable[tuple[str, bytes]]) -> Loaded:
+    """load_reports, kept in the session for the same uploads: a rerun of the page does not parse them again."""
+    files = list(files)
+    key = tuple((name, hashlib.sha256(data).hexdigest()) for name, data in files)
+    cached = state.get(LOADED_KEY)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    loaded = load_reports(files)
+    state[LOADED_KEY] = (key, loaded)
+    return loaded
 
 
 def change_rows(changes: list[Change]) -> list[dict[str, str]]:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from checks.safe_text import markdown
-from console.reports_io import load_reports, render_comparison, run_rows
+from console.reports_io import load_reports_once, render_comparison, run_rows
 from console.results import render_report
 
 st.title("Open a report")
@@ -11,7 +11,7 @@ st.caption("Upload a report CSV or JSON saved from this console or the command l
            "two (before and after a fix) to see what changed; they are compared by run time, older to newer.")
 
 uploads = st.file_uploader("Report files", type=["csv", "json"], accept_multiple_files=True, key="report.files")
-loaded = load_reports((f.name, f.getvalue()) for f in uploads or [])
+loaded = load_reports_once(st.session_state, ((f.name, f.getvalue()) for f in uploads or []))
 for error in loaded.errors:
     st.error(markdown(error), icon=":material/description:")
 for note in loaded.notes:

@@ -17,6 +17,9 @@ from checks.report.export import REPORT_COLUMNS, SETUP_COLUMN, SUMMARY_CHECK_ID,
 from checks.report.spreadsheet import csv_records, decode_upload
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_RESULTS_PER_RUN = 200  # a run has one result per check (about 20); more is not one of our reports
+MAX_JSON_ITEMS = 1_000_000  # "{", "[" and "," counted before parsing (10,000 setups of about 20 results stay far
+                            # below): a file of millions of empty entries costs milliseconds, not seconds and 600 MB
 _CHECK_ORDER = {check_id: index for index, check_id in enumerate(CheckId)}
 
 
@@ -118,7 +121,14 @@ def _csv_table(text: str, prefix: str) -> tuple[dict[str, int], list[tuple[int, 
                    if any(cell.strip() for cell in record)]
 
 
+def _too_many_results(count: int, prefix: str) -> ReportFormatError:
+    return ReportFormatError(f"{prefix}{count} results in one run; a report of this console has at most "
+                             f"{MAX_RESULTS_PER_RUN}")
+
+
 def _report_from_rows(index: dict[str, int], numbered: list[tuple[int, list[str]]], prefix: str) -> ImportedReport:
+    if len(numbered) > MAX_RESULTS_PER_RUN:
+        raise _too_many_results(len(numbered), prefix)
     run: dict[str, Any] | None = None
     results: list[CheckResult] = []
     unknown: list[str] = []
@@ -174,6 +184,8 @@ def _report_from_rows(index: dict[str, int], numbered: list[tuple[int, list[str]
 
 
 def _json_document(text: str, prefix: str) -> Any:
+    if text.count("{") + text.count("[") + text.count(",") > MAX_JSON_ITEMS:
+        raise ReportFormatError(f"{prefix}more entries than any report of this console; not one of our reports")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -188,6 +200,8 @@ def _report_from_document(document: Any, prefix: str) -> ImportedReport:
                                 column="run")
     if not isinstance(document.get("results"), list):
         raise ReportFormatError(f"{prefix}missing key 'results' (a list of check results)", column="results")
+    if len(document["results"]) > MAX_RESULTS_PER_RUN:
+        raise _too_many_results(len(document["results"]), prefix)
     source = document["run"]
     key = "id"
     try:
