@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from checks.batch.run import BatchReport
-from checks.history.location import history_disabled, store_url
+from checks.history.location import history_disabled, keep_days, store_url
 from checks.history.records import Source
 from checks.history.store import RunStore, StoreError, open_store
 from checks.model import RunReport
@@ -20,9 +20,29 @@ LABEL_HELP = "Optional. Saved with the run so it can be found on the History pag
 HISTORY_PATH = "history"  # the History page's URL path: /history?run=ID opens a run
 
 
+PRUNE_EVERY = dt.timedelta(hours=1)  # the console deletes runs past the retention at most this often
+
+
 @st.cache_resource(show_spinner=False)
 def _store_at(url: str) -> RunStore:
     return open_store(url)
+
+
+@st.cache_resource(show_spinner=False)
+def _last_prune() -> dict[str, dt.datetime]:
+    return {}
+
+
+def _keep_to_retention(store: RunStore) -> None:
+    """Delete runs older than $RELAY_CONSOLE_KEEP_DAYS, at most once an hour per database."""
+    done, now, url = _last_prune(), dt.datetime.now(dt.UTC), str(store.engine.url)
+    if url in done and now - done[url] < PRUNE_EVERY:
+        return
+    done[url] = now
+    try:
+        store.prune(keep_days())
+    except Exception:  # noqa: BLE001 - a bad retention setting or a busy database must not lose the run shown
+        return
 
 
 def history_store() -> RunStore | None:
@@ -66,6 +86,7 @@ def save_report(report: RunReport, *, label: str = "", hide: Sequence[str] = ())
         st.warning(f"This run was not saved in the history ({type(exc).__name__}).", icon=":material/history:")
         return
     st.caption(f"Saved in History as run `{report.run_id}` — link for a ticket: `{run_link(report.run_id)}`")
+    _keep_to_retention(store)
 
 
 def save_batch_report(batch: BatchReport, *, label: str = "") -> None:
@@ -82,6 +103,7 @@ def save_batch_report(batch: BatchReport, *, label: str = "") -> None:
         st.warning(f"This batch was not saved in the history ({type(exc).__name__}).", icon=":material/history:")
         return
     st.caption(f"Saved in History: {len(items)} runs of batch `{batch.batch_id}`.")
+    _keep_to_retention(store)
 
 
 class SharedLedger:

@@ -110,3 +110,28 @@ def test_history_mistakes_are_named(db, tmp_path):
     code, _, err = cli(["run", "--profile", "gmail", "--name", "x"])
     assert code == 2 and "--save" in err
     assert cli(["history", *db])[1] == "No runs in the history match.\n"
+
+
+def test_saving_deletes_runs_older_than_the_retention(tmp_path):
+    # Given a history holding a run from two years ago
+    import dataclasses
+    import datetime as dt
+
+    from checks.history.store import open_store
+    from checks.model import CheckId, CheckResult, RunReport, Status
+
+    url = f"sqlite:///{tmp_path / 'h.sqlite3'}"
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=730)
+    report = RunReport("ancient-run1", old, old, "0.1.0", "custom", "smtp.lab.test", 587, "starttls", "",
+                       (CheckResult.of(CheckId.SETTINGS, "Settings", Status.FAIL, "bad"),))
+    store = open_store(url)
+    store.save(dataclasses.replace(report), setup="old")
+    store.close()
+    # When a run is saved from the command line with a retention of 365 days (an invalid profile: exit 2, no run)
+    # and then a batch is saved
+    batch = tmp_path / "b.csv"
+    batch.write_text("name,profile\nx,nope\n", encoding="utf-8")
+    code, _, _ = cli(["batch", str(batch), "--save", "--db", url], {"RELAY_CONSOLE_KEEP_DAYS": "365"})
+    # Then the old run is gone and the new one is kept
+    listed = json.loads(cli(["history", "--format", "json", "--db", url])[1])["runs"]
+    assert code == 1 and [r["setup"] for r in listed] == ["x"]

@@ -115,7 +115,7 @@ def run_batch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
     if args.output:
         check_output_path(args.output)
     inputs = batch_inputs(args, environ)
-    store = open_history(args, environ) if args.save else None
+    store = open_history(args, environ, saving=True) if args.save else None
 
     progress = batch_progress(args, stderr)
     try:

@@ -13,14 +13,20 @@ from checks.model import Verdict
 from checks.report.export import render
 
 
-def open_history(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
-    """The store named by --db / $RELAY_CONSOLE_DB; UsageError (exit 2) when it cannot be opened."""
+def open_history(args: argparse.Namespace, environ: Mapping[str, str], *, saving: bool = False) -> Any:
+    """The store named by --db / $RELAY_CONSOLE_DB; UsageError (exit 2) when it cannot be opened.
+
+    `saving`: runs will be added, so runs older than the retention ($RELAY_CONSOLE_KEEP_DAYS) go first.
+    """
     # lazy: the history store (SQLAlchemy) loads only when runs are saved or read
-    from checks.history.location import StoreLocationError
+    from checks.history.location import StoreLocationError, keep_days
     from checks.history.store import StoreError, open_store
 
     try:
-        return open_store(getattr(args, "db", None), environ=environ)
+        store = open_store(getattr(args, "db", None), environ=environ)
+        if saving:
+            store.prune(keep_days(environ=environ))
+        return store
     except (StoreError, StoreLocationError) as exc:
         raise UsageError(f"--db: {exc}") from None
 
@@ -29,7 +35,7 @@ def history_for(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
     """The store to save a run in when --save was given, else None (opened before the run: a bad --db is exit 2)."""
     if getattr(args, "name", None) and not args.save:
         raise UsageError("--name: add --save to keep the run in the history under that name")
-    return open_history(args, environ) if args.save else None
+    return open_history(args, environ, saving=True) if args.save else None
 
 
 def save_run(store: Any, report: Any, *, name: str | None, hide: Any, stderr: IO[str], status: int) -> int:
