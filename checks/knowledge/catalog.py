@@ -289,6 +289,8 @@ def _tidy(rest: str) -> str:
     for tail in ("')", '")', "'", '"'):
         if rest.endswith(tail):
             return rest[: -len(tail)]
+    if rest.endswith(")") and rest.count(")") > rest.count("("):  # Postfix's "(... said: 535 ...)"
+        return rest[:-1]
     return rest
 
 
