@@ -37,6 +37,7 @@ def filters() -> RunFilter:
 
 def timeline(runs: Sequence[StoredRun]) -> None:
     """One row per setup, one mark per run, coloured by its verdict (Vega-Lite, drawn offline)."""
+    # lazy: pandas/altair load only when a table or chart is drawn
     import altair as alt
     import pandas as pd
 

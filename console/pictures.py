@@ -80,6 +80,7 @@ def path_dot(report: RunReport) -> str:
 
 def timeline_chart(results: Sequence[CheckResult]):
     """Altair bar chart: each check's duration, in checklist order, coloured by status."""
+    # lazy: pandas/altair load only when a table or chart is drawn
     import altair as alt
     import pandas as pd
 
@@ -96,6 +97,7 @@ def timeline_chart(results: Sequence[CheckResult]):
 
 def causes_chart(counts: dict[str, int]):
     """Altair bar chart of setups by problem cause, most frequent first."""
+    # lazy: pandas/altair load only when a table or chart is drawn
     import altair as alt
     import pandas as pd
 

@@ -73,6 +73,7 @@ def requirements(resource: str, scopes: frozenset[str], roles: frozenset[str]) -
 
 def permission_table(requirements: tuple[Requirement, ...]) -> Any:
     """The permissions table with missing ones coloured (a pandas Styler for st.dataframe)."""
+    # lazy: pandas/altair load only when a table or chart is drawn
     import pandas as pd
 
     frame = pd.DataFrame([{"Permission": r.permission, "In token": "yes" if r.present else "MISSING",

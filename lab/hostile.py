@@ -559,8 +559,6 @@ class RunningBeacon:
 
 def start_beacon() -> RunningBeacon:
     """A beacon on a free port of 127.0.0.1; every request's path lands in `requests`."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):

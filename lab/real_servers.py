@@ -154,6 +154,7 @@ def dns_answers(port: int, name: str) -> bool:
 
 def write_certificates(root: Path) -> dict[str, tuple[Path, Path]]:
     """A trusted CA (written to ca.pem) and leaf certificates: good, expired, wrong name, untrusted issuer."""
+    # lazy: trustme loads only when the real-server lab makes certificates
     import trustme
 
     now = dt.datetime.now(dt.UTC)

@@ -25,6 +25,7 @@ SYSTEM = "system"
 
 def dnspython() -> ModuleType:
     """The `dns` package with its resolver loaded; DNS over HTTPS support off, as no check uses it."""
+    # lazy: dnspython loads with the first DNS question, not with the engine
     import dns._features
 
     # checkdmarc installs httpx2, which dnspython would otherwise import (~0.1 s) for DoH on its first query.

@@ -17,6 +17,7 @@ ALIGNMENT = {"r": "relaxed", "s": "strict"}
 
 def evaluate(domain: str, resolver: BoundedResolver) -> dict[str, Any]:
     """checkdmarc's DMARC result for `domain` (record, location, valid, tags, warnings, error)."""
+    # lazy: checkdmarc loads only when the sender-domain checks run
     from checkdmarc.dmarc import check_dmarc
 
     return check_dmarc(domain, resolver=resolver, timeout=resolver.lifetime, retries=0)

@@ -19,6 +19,7 @@ from checks.run_state import CheckContext
 def _without_shared_cache() -> None:
     """checkdmarc keeps one process-wide answer cache keyed by name only; a run must see its own resolver's DNS
     (--nameserver, the lab, a record fixed a minute ago), so its answers are never shared between runs."""
+    # lazy: checkdmarc loads only when the sender-domain checks run
     import checkdmarc.utils
     from expiringdict import ExpiringDict
 

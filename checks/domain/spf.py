@@ -20,6 +20,7 @@ SECTION = GuideSection.NETWORK
 
 def evaluate(domain: str, resolver: BoundedResolver) -> dict[str, Any]:
     """checkdmarc's SPF result: record, valid, dns_lookups, parsed (the include tree), warnings, error."""
+    # lazy: checkdmarc loads only when the sender-domain checks run
     from checkdmarc.spf import check_spf
 
     return check_spf(domain, resolver=resolver, timeout=resolver.lifetime, retries=0)

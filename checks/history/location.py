@@ -20,6 +20,7 @@ class StoreLocationError(ValueError):
 
 def default_path() -> Path:
     """The SQLite file in the user's data folder (platformdirs), e.g. ~/.local/share/relay-console/."""
+    # lazy: the history store's libraries load only when runs are saved or read
     from platformdirs import user_data_path
 
     return user_data_path(APP_NAME, appauthor=False) / FILE_NAME
@@ -53,6 +54,7 @@ def store_url(explicit: str | None = None, *, environ: Mapping[str, str] | None 
 
 def shown(url: str) -> str:
     """The URL with any password hidden (for messages)."""
+    # lazy: SQLAlchemy loads only when runs are saved or read
     from sqlalchemy.engine import make_url
 
     try:

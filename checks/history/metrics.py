@@ -21,6 +21,7 @@ class _Cycle:
         self.runs, self.today = list(runs), today
 
     def collect(self) -> Iterator[Any]:
+        # lazy: prometheus_client loads only when `watch --metrics-file` writes metrics
         from prometheus_client.core import GaugeMetricFamily
 
         verdict = GaugeMetricFamily(f"{PREFIX}_verdict", "1 for the setup's verdict in its last run, 0 for the others",
@@ -48,6 +49,7 @@ class _Cycle:
 
 def registry_for(runs: Iterable[tuple[StoredRun, RunReport]], *, today: dt.date | None = None) -> Any:
     """A prometheus_client registry describing each (stored run, its report) pair."""
+    # lazy: prometheus_client loads only when `watch --metrics-file` writes metrics
     from prometheus_client import CollectorRegistry
 
     registry = CollectorRegistry(auto_describe=False)
@@ -58,6 +60,7 @@ def registry_for(runs: Iterable[tuple[StoredRun, RunReport]], *, today: dt.date 
 def write_metrics(path: str | Path, runs: Iterable[tuple[StoredRun, RunReport]], *,
                   today: dt.date | None = None) -> None:
     """Write the text-format file atomically (a temporary file renamed over it), as the collector expects."""
+    # lazy: prometheus_client loads only when `watch --metrics-file` writes metrics
     from prometheus_client import write_to_textfile
 
     write_to_textfile(str(path), registry_for(runs, today=today))

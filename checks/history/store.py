@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from checks.history import migrations, schema
 from checks.history.location import StoreLocationError, shown, store_url
@@ -203,9 +205,9 @@ def _keep_latest(connection: sa.Connection, saved: Sequence[Any]) -> None:
         if row.setup not in newest or row.started_at >= newest[row.setup].started_at:
             newest[row.setup] = row
     if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert  # the dialect in use: its upsert (ON CONFLICT)
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # the dialect in use: its upsert (ON CONFLICT)
     latest = schema.latest_runs
     statement = insert(latest)
     statement = statement.on_conflict_do_update(
@@ -221,9 +223,6 @@ def _escape_like(text: str) -> str:
 
 
 def _sqlite_engine(url: str) -> sa.Engine:
-    from sqlalchemy import event
-    from sqlalchemy.engine import make_url
-
     database = make_url(url).database
     if database and database != ":memory:":
         path = Path(database)
