@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from checks.knowledge.reader import explain_all, read_paste
+from checks.knowledge.reader import explain_all, given_values, read_paste
 from checks.safe_text import markdown, visible
 
 EXAMPLE = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. "
@@ -15,14 +15,23 @@ CODE_LANGUAGES = {"powershell": "powershell", "shell": "bash", "python": "python
                   "csharp": "csharp", "php": "php", "properties": "properties"}  # others: plain text
 
 
-def read(text: str) -> Any:
-    """The paste read whole (the reader itself bounds what it reads and says so)."""
-    return read_paste(text)
+def read(text: str, values: dict[str, str] | None = None) -> Any:
+    """The paste read whole (the reader itself bounds what it reads and says so); `values` fill the commands."""
+    return read_paste(text, values=values)
 
 
-def explain(text: str) -> tuple[Any, ...]:
+def explain(text: str, values: dict[str, str] | None = None) -> tuple[Any, ...]:
     """Each decisive fragment explained, best first; class guidance when nothing decisive was found."""
-    return read(text).explanations or tuple(explain_all(text))
+    return read(text, values).explanations or tuple(explain_all(text, values=values))
+
+
+def known_values() -> dict[str, str]:
+    """Optional values the user knows (mailbox, host, tenant) that fill the copy-ready commands."""
+    with st.expander("Fill the commands with your values (optional)"):
+        mailbox, host, tenant = st.columns(3)
+        return given_values(username=mailbox.text_input("Mailbox that signs in", key="decode.mailbox"),
+                            host=host.text_input("Relay host", key="decode.host"),
+                            tenant=tenant.text_input("Tenant (ID or domain)", key="decode.tenant"))
 
 
 def show_reading(reading: Any) -> None:

@@ -69,6 +69,20 @@ def test_decoder_reads_a_log_names_the_client_and_shows_copy_ready_commands():
     assert "Not a relay problem" in texts(at.success)
 
 
+def test_decoder_fills_the_commands_with_the_mailbox_the_user_gives():
+    # Given the decoder page and a reply that names no mailbox
+    at = page("pages/decode_error.py")
+    at.text_area(key="decode.text").set_value(
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.").run()
+    assert any("Set-CASMailbox -Identity <mailbox>" in c.value for c in at.code)
+    # When the user types the mailbox that signs in
+    at.text_input(key="decode.mailbox").set_value("relay@contoso.com").run()
+    # Then the command is ready to copy with that mailbox
+    assert not at.exception
+    assert any("Set-CASMailbox -Identity relay@contoso.com -SmtpClientAuthenticationDisabled $false" in c.value
+               for c in at.code)
+
+
 def test_decoder_says_when_nothing_is_recognised():
     at = page("pages/decode_error.py")
     at.text_area(key="decode.text").set_value("hello there").run()

@@ -281,3 +281,18 @@ def test_explain_known_and_unknown_replies():
     assert code == 0 and json.loads(out)["known"] is True
     code, out, _ = cli(["explain", "hello there, nothing to see", "--format", "json"])
     assert code == 1 and json.loads(out)["known"] is False
+
+
+def test_explain_fills_the_commands_with_the_values_given():
+    # Given a Postfix log line (it names neither the signed-in mailbox nor the tenant)
+    line = ("postfix/smtp[9]: 1A2B: to=<a@example.org>, relay=smtp.office365.com[52.96.1.1]:587, status=deferred "
+            "(SASL authentication failed; server smtp.office365.com[52.96.1.1] said: 535 5.7.139 Authentication "
+            "unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.)")
+    # When it is explained with the mailbox given on the command line
+    code, out, _ = cli(["explain", line, "--username", "relay@contoso.com", "--format", "json"])
+    # Then the copy-ready commands carry that mailbox, and the host read from the log
+    commands = [c["code"] for c in json.loads(out)["explanations"][0]["commands"]]
+    assert code == 0
+    assert "Set-CASMailbox -Identity relay@contoso.com -SmtpClientAuthenticationDisabled $false" in commands
+    code, out, _ = cli(["explain", line])
+    assert "Set-CASMailbox -Identity <mailbox>" in out

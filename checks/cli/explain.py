@@ -8,7 +8,7 @@ from typing import IO
 
 from checks.cli.common import EXIT_OK, EXIT_PROBLEMS, UsageError
 from checks.knowledge import catalog as knowledge
-from checks.knowledge.reader import explain_all, read_paste
+from checks.knowledge.reader import explain_all, given_values, read_paste
 from checks.report.table import safe_text
 
 
@@ -16,8 +16,10 @@ def explain_command(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str]
     text = stdin.read() if args.text == "-" else args.text
     if not text.strip():
         raise UsageError("explain: give the server reply or error text (or '-' to read it from standard input)")
-    reading = read_paste(text)
-    explanations = reading.explanations or tuple(explain_all(text))
+    values = given_values(username=args.username, host=args.host, port=args.port, tenant=args.tenant_id,
+                          client_id=args.client_id)
+    reading = read_paste(text, values=values)
+    explanations = reading.explanations or tuple(explain_all(text, values=values))
     known = any(getattr(e, "known", True) for e in explanations)
     if args.format == "json":
 

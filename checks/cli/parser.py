@@ -104,6 +104,13 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
         explain = _Inert()
     explain.add_argument("text", metavar="TEXT", help="the reply or error text; '-' reads standard input")
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    known = explain.add_argument_group("known values", "fill the copy-ready commands (otherwise read from the paste, "
+                                                       "or shown as <mailbox>, <host>...)")
+    known.add_argument("--username", metavar="ADDR", help="the mailbox that signs in (Set-CASMailbox -Identity ...)")
+    known.add_argument("--host", metavar="H", help="the relay host")
+    known.add_argument("--port", metavar="N", help="the relay port")
+    known.add_argument("--tenant-id", metavar="T", help="the Entra tenant")
+    known.add_argument("--client-id", metavar="C", help="the app registration's client id")
     return parser
 
 

@@ -190,6 +190,16 @@ def _detect_client(lines: list[str], near: set[int]) -> Client | None:
     return next((c for c in catalog.clients() if any(p.search(text) for p in c.patterns)), None)
 
 
+def given_values(*, username: str | None = None, host: str | None = None, port: str | int | None = None,
+                 tenant: str | None = None, client_id: str | None = None) -> dict[str, str]:
+    """The values a user typed (CLI flags, the decoder page) as command fill-ins; they win over the paste's."""
+    given = {"username": username, "host": host, "port": port, "tenant": tenant, "client_id": client_id}
+    values = {key: str(value).strip() for key, value in given.items() if value is not None and str(value).strip()}
+    if "username" in values:
+        values["mailbox"] = values["username"]
+    return values
+
+
 def values_from_paste(text: str) -> dict[str, str]:
     """Values a fix can be filled with, read from the paste itself: the relay host and port, the mailbox."""
     values: dict[str, str] = {}
