@@ -667,6 +667,12 @@ def to_dict(explanation: Explanation) -> dict[str, Any]:
     }
 
 
+LANGUAGE_LABELS = {CommandLanguage.POWERSHELL: "PowerShell", CommandLanguage.SHELL: "Shell",
+                   CommandLanguage.POSTFIX: "Postfix main.cf", CommandLanguage.PROPERTIES: "Properties",
+                   CommandLanguage.PYTHON: "Python", CommandLanguage.JAVASCRIPT: "JavaScript",
+                   CommandLanguage.CSHARP: "C#", CommandLanguage.PHP: "PHP", CommandLanguage.TEXT: "Text"}
+
+
 def render_text(explanations: Explanation | Iterable[Explanation]) -> str:
     """Plain text for the CLI: one block per explanation."""
     items = (explanations,) if isinstance(explanations, Explanation) else tuple(explanations)
@@ -686,7 +692,7 @@ def render_text(explanations: Explanation | Iterable[Explanation]) -> str:
         if e.client_fix:
             lines.append(f"  {e.client}: {e.client_fix}")
         for command in e.commands:
-            lines.append(f"  {command.title or str(command.language).capitalize()}:")
+            lines.append(f"  {command.title or LANGUAGE_LABELS.get(command.language, 'Command')}:")
             lines += [f"      {row}" for row in command.code.splitlines()]
         if e.check:
             lines.append(f"  Check:  {e.check} (python -m checks run proves it)")
