@@ -106,20 +106,10 @@ class Finding:
     commands: tuple[Command, ...] = ()
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One row of the report: which check, its title, what it found (the Finding) and how long it took."""
+class ReadsFinding:
+    """Reads a held `finding` through its own attributes (result.summary, outcome.ok), for its users' convenience."""
 
-    check_id: CheckId
-    title: str
     finding: Finding
-    duration_ms: int = 0
-
-    @classmethod
-    def of(cls, check_id: CheckId, title: str, status: Status, summary: str, *, duration_ms: int = 0,
-           **finding: Any) -> CheckResult:
-        """A result built from its Finding's fields (for the runner's skips, imported rows and tests)."""
-        return cls(check_id, title, Finding(status, summary, **finding), duration_ms)
 
     @property
     def status(self) -> Status:
@@ -160,6 +150,22 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return self.status in (Status.PASS, Status.WARN)
+
+
+@dataclass(frozen=True)
+class CheckResult(ReadsFinding):
+    """One row of the report: which check, its title, what it found (the Finding) and how long it took."""
+
+    check_id: CheckId
+    title: str
+    finding: Finding
+    duration_ms: int = 0
+
+    @classmethod
+    def of(cls, check_id: CheckId, title: str, status: Status, summary: str, *, duration_ms: int = 0,
+           **finding: Any) -> CheckResult:
+        """A result built from its Finding's fields (for the runner's skips, imported rows and tests)."""
+        return cls(check_id, title, Finding(status, summary, **finding), duration_ms)
 
     def __repr__(self) -> str:
         return f"<CheckResult {self.check_id} {self.status}: {one_line(self.summary, 80)}>"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.knowledge.catalog import explain_aadsts
-from checks.model import Finding, Status
+from checks.model import Finding, ReadsFinding, Status
 from checks.oauth import flows as oauth_flows
 from checks.settings.config import ProfileId, RelayConfig
 from checks.settings.secret import Secret
@@ -23,7 +23,7 @@ DEVICE_KEY = "oauth.device_flow"
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Outcome(ReadsFinding):
     """What a sign-in step ended with, for the page to show: a Finding, plus the link to open next."""
 
     finding: Finding
@@ -37,26 +37,6 @@ class Outcome:
     def refused(cls, summary: str, remediation: str = "", details: str = "", guide_section: str = "") -> Outcome:
         return cls(Finding(Status.FAIL, summary, details=details, remediation=remediation,
                            guide_section=guide_section))
-
-    @property
-    def ok(self) -> bool:
-        return self.finding.status in (Status.PASS, Status.WARN)
-
-    @property
-    def summary(self) -> str:
-        return self.finding.summary
-
-    @property
-    def remediation(self) -> str:
-        return self.finding.remediation
-
-    @property
-    def details(self) -> str:
-        return self.finding.details
-
-    @property
-    def guide_section(self) -> str:
-        return str(self.finding.guide_section)
 
 
 def redirect_uri(page_url: str | None) -> str:
