@@ -64,7 +64,7 @@ class TenantSnapshot:
 
 
 def read_tenant(http: TimedHttp, ends: Endpoints, token: Secret, *, client_id: str, sender: str) -> TenantSnapshot:
-    """Every read of the audit; network errors propagate (requests exceptions), Graph errors stay in the answers."""
+    """Every read of the audit; network errors propagate (OSErrors), Graph errors stay in the answers."""
 
     def get(path: str, **params: str) -> GraphAnswer:
         return graph_get(http, ends, token, path, params or None)

@@ -32,7 +32,7 @@ class GraphAnswer:
 
 def graph_get(http: TimedHttp, ends: Endpoints, token: Secret, path: str,
               params: dict[str, str] | None = None) -> GraphAnswer:
-    """GET a Graph path with the bearer token; network errors propagate as requests exceptions."""
+    """GET a Graph path with the bearer token; network errors propagate (OSErrors, requests' included)."""
     response = http.get(ends.graph(path), params=params,
                         headers={"Authorization": f"Bearer {token.reveal()}", "Accept": "application/json"})
     try:
