@@ -8,6 +8,7 @@ from typing import Any
 
 from checks.knowledge.aadsts_codes import aadsts_code, codes_in, decoded
 from checks.knowledge.catalog import explain_aadsts
+from checks.knowledge.facts import AadstsFacts
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 
@@ -34,7 +35,7 @@ def explain(error: Mapping[str, Any] | str, *, doing: str, status: Status = Stat
         return Finding(status, f"Entra ID refused {doing} ({label}).", details=words,
                        remediation="Look the code up in Entra ID > Sign-in logs (search the correlation id).",
                        guide_section=GuideSection.M365_APP_REGISTRATION, reply=words,
-                       facts={"aadsts": code})
+                       facts=AadstsFacts(code))
     return Finding(status, f"{known.cause} ({label}, while {doing})", details=words, remediation=known.fix,
-                   guide_section=known.guide_section, reply=words, facts={"aadsts": code},
+                   guide_section=known.guide_section, reply=words, facts=AadstsFacts(code),
                    commands=known.commands)

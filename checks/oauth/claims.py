@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks.knowledge.catalog import commands_for, explain_reply
+from checks.knowledge.facts import ReplyFacts
 from checks.knowledge.guide import GuideSection
 from checks.model import Finding, Status
 from checks.oauth.endpoints import CLOUDS, EXCHANGE_APP_ID, GRAPH_APP_ID
@@ -81,13 +82,12 @@ def explain_xoauth2_failure(reply_code: int, reply_text: str, token_claims: Mapp
     text = reply_text or ""
     reply = f"{reply_code} {text}".strip()
     if "5.7.139" in text:  # a policy refusal: the catalog's one fix text, the same as for a password sign-in
-
         explanation = explain_reply(reply_code, text)
         return Finding(Status.FAIL, f"{explanation.title} (5.7.139); the token itself was fine.",
                        details=explanation.cause, remediation=explanation.fix,
                        guide_section=explanation.guide_section, reply=reply,
                        commands=commands_for(explanation.entry_id, {"mailbox": str(user_of(token_claims))}),
-                       facts={"knowledge_entry": explanation.entry_id})
+                       facts=ReplyFacts(reply_code, explanation.entry_id))
     if reply_code != 535:
         return None
     aud = str(token_claims.get("aud") or "")

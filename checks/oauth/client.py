@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from checks.knowledge.aadsts import explain
+from checks.knowledge.facts import AadstsFacts
 from checks.knowledge.guide import GuideSection
 from checks.model import CheckId, Finding, Status
 from checks.oauth.claims import decode_claims, roles_of
@@ -53,7 +54,7 @@ def check_client(ctx: CheckContext) -> Finding:
         return Finding(Status.FAIL, summary, remediation=fix, guide_section=GuideSection.NETWORK)
     if "error" in result:
         finding = explain(result, doing="checking the client ID and secret")
-        code = finding.facts.get("aadsts")  # knowledge.aadsts names the code it explained
+        code = finding.facts.aadsts if isinstance(finding.facts, AadstsFacts) else None
         facts = ClientFacts(aadsts=code)
         secret = config.client_secret.reveal() if config.client_secret else ""
         if code == 7000215 and is_guid(secret.strip()):

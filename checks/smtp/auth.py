@@ -126,7 +126,7 @@ def check_credentials(ctx: CheckContext) -> Finding:
         if decoded is not None:
             return decoded
     return finding_for_reply(Status.FAIL, f"Sign-in as {who} refused",
-                             reply, transcript=step.transcript(), facts={"mechanism": mechanism},
+                             reply, transcript=step.transcript(),
                              values={"mailbox": who or "", "username": who or "", "host": config.host,
                                      "port": str(config.port)})
 
