@@ -29,6 +29,7 @@ def test_every_live_failure_names_a_network_entry_of_the_same_check(failure, ent
     ("tls.old_protocol", "javax.net.ssl.SSLHandshakeException: No appropriate protocol (protocol is disabled or "
                          "cipher suites are inappropriate)"),
     ("tls.wrong_mode", "ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)"),
+    ("auth.mechanisms.none_offered", "smtplib.SMTPNotSupportedError: SMTP AUTH extension not supported by server."),
 ])
 def test_the_decoder_explains_the_pasted_error_like_the_live_check(failure, paste):
     # Given the error a client prints for the failure a live check finds
@@ -69,3 +70,20 @@ def test_live_untrusted_certificate_carries_the_decoders_commands(lab_settings, 
     assert tls.finding.commands == live_commands("tls.cert_untrusted", config.host, config.port)
     pasted = explain_all("PKIX path building failed", values={"host": config.host, "port": str(config.port)})
     assert pasted[0].commands[:len(tls.finding.commands)] == tls.finding.commands
+
+
+def test_live_relay_without_auth_carries_the_command_that_shows_what_is_offered(smtp_lab, lab_config):
+    from lab.smtp import Scenario
+
+    # Given a relay that offers no AUTH after STARTTLS
+    config = lab_config(smtp_lab(Scenario.NO_AUTH))
+    # When the checklist runs
+    mechanisms = run_checklist(config).result(CheckId.AUTH_MECHANISMS)
+    # Then the failure carries the command that lists what the server offers after STARTTLS, as the decoder does
+    # for smtplib's "SMTP AUTH extension not supported by server"
+    assert mechanisms.status is Status.FAIL, mechanisms
+    assert mechanisms.finding.commands == live_commands("auth.mechanisms.none_offered", config.host, config.port)
+    assert "openssl s_client -starttls smtp" in mechanisms.finding.commands[0].code
+    pasted = explain_all("smtplib.SMTPNotSupportedError: SMTP AUTH extension not supported by server.",
+                         values={"host": config.host, "port": str(config.port)})
+    assert pasted[0].commands[:1] == mechanisms.finding.commands

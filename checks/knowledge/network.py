@@ -1,6 +1,6 @@
 """Network, TLS and DNS failures as knowledge the live checks share with the decoder.
 
-The live checks (port, tls, dns.host) keep their own situation-specific summary and fix; the copy-ready
+The live checks (port, tls, dns.host, auth.mechanisms) keep their own situation-specific summary and fix; the copy-ready
 commands come from the same catalog entry the decoder uses for the pasted error (ETIMEDOUT, PKIX path
 building failed...), so the checklist and the decoder hand out the same commands for the same failure.
 """
@@ -19,6 +19,7 @@ LIVE_FAILURES: dict[str, str] = {
     "tls.cert_name": "net.cert_name_mismatch",
     "tls.old_protocol": "net.tls_protocol_mismatch",
     "tls.wrong_mode": "net.tls_wrong_version",
+    "auth.mechanisms.none_offered": "net.auth_before_starttls",
 }
 
 

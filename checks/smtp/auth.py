@@ -6,6 +6,7 @@ import smtplib
 from collections.abc import Callable
 
 from checks.knowledge.guide import GuideSection
+from checks.knowledge.network import live_commands
 from checks.knowledge.replies import finding_for_reply
 from checks.model import Finding, Status
 from checks.oauth.claims import decode_claims, explain_xoauth2_failure
@@ -46,7 +47,8 @@ def check_auth_mechanisms(ctx: CheckContext) -> Finding:
             fix = "Enable SMTP AUTH (client submission) on this server and port, or use the submission port 587."
         return Finding(Status.FAIL, "The server offers no SMTP AUTH on this port: sign-in is impossible.",
                        details=f"EHLO capabilities: {', '.join(sorted(k.upper() for k in smtp.esmtp_features))}",
-                       remediation=fix, guide_section=profile(config.profile).guide_section.value, facts=facts)
+                       remediation=fix, guide_section=profile(config.profile).guide_section.value, facts=facts,
+                       commands=live_commands("auth.mechanisms.none_offered", config.host, config.port))
     usable = [m for m in needed if m in offered]
     if not usable:
         return Finding(Status.FAIL, f"The server offers AUTH {' '.join(offered)}, but this setup needs "
