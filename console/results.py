@@ -192,7 +192,7 @@ def check_section(report: RunReport, result: CheckResult) -> None:
                      expanded=result.status in OPEN_BY_DEFAULT):
         root = root_cause(report, result) if result.status is Status.SKIP else result
         if root is not result:
-            st.markdown(f"{label(result.status)} — not run because **{root.title}** ended with "
+            st.markdown(f"{label(result.status)} — not run because **{markdown(root.title)}** ended with "
                         f"**{word(root.status)}**: {markdown(root.summary)}")
         else:
             st.markdown(f"{label(result.status)} — {markdown(result.summary)}")
