@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.knowledge.catalog import entry, entry_ids, explain_aadsts
+from checks.knowledge.catalog import clients, entry, entry_ids, explain_aadsts, fill_text
 from checks.knowledge.reader import explain, explain_all, read_paste
 from checks.knowledge.tables import coverage, coverage_markdown, rows
 
@@ -172,3 +172,28 @@ def test_a_paste_bigger_than_the_reader_reads_is_read_from_its_end_and_says_so()
     reading = read_paste(log)
     assert reading.explanations[0].entry_id == "smtp.unknown_recipient"
     assert reading.read_chars < reading.total_chars and "the last" in reading.summary()
+
+
+def test_client_wording_shows_known_values_and_never_a_raw_placeholder() -> None:
+    # Given a JavaMail trace through a TLS-inspecting proxy that names the relay host
+    paste = ("javax.mail.MessagingException: Could not convert socket to TLS;\n  nested exception is:\n"
+             "\tjavax.net.ssl.SSLHandshakeException: PKIX path building failed; host smtp.office365.com, port 587")
+    # When it is read
+    first = explain_all(paste)[0]
+    # Then the client's own wording carries the host from the paste
+    assert first.client == "JavaMail / Jakarta Mail" and "mail.smtp.ssl.trust=smtp.office365.com" in first.client_fix
+    # And no client's wording anywhere leaves a {placeholder} for the reader to fill
+    for client in clients():
+        for topic, fix in client.fixes.items():
+            assert "{" not in fill_text(fix.text), (client.name, topic)
+
+
+def test_exim_bounce_gets_exim_wording_for_a_relay_that_wants_sign_in() -> None:
+    # Given an Exim bounce where the relay refused mail from an unauthenticated client
+    paste = ("SMTP error from remote mail server after MAIL FROM:<app@contoso.com> SIZE=1834:\n"
+             "    530 5.7.57 Client not authenticated to send mail. [AM0PR01CA0001.eurprd01.prod.exchangelabs.com]")
+    # When it is read
+    first = explain_all(paste)[0]
+    # Then Exim is named and the fix speaks Exim's transport and authenticator options
+    assert first.client == "Exim"
+    assert "hosts_require_auth" in first.client_fix and "client_send" in first.client_fix

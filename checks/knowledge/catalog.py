@@ -136,12 +136,13 @@ def _templates(raw: Iterable[Mapping[str, Any]]) -> tuple[CommandTemplate, ...]:
 
 def fill(template: CommandTemplate, values: Mapping[str, str] | None = None) -> Command:
     """The command with the known values filled in; unknown ones shown as <mailbox>, <tenant>..."""
+    return Command(template.language, fill_text(template.code, values), fill_text(template.title, values))
+
+
+def fill_text(text: str, values: Mapping[str, str] | None = None) -> str:
+    """Text with {mailbox}, {host}... replaced by the known values; unknown ones shown as <mailbox>, <host>..."""
     values = values or {}
-
-    def value(m: re.Match[str]) -> str:
-        return str(values.get(m[1]) or f"<{m[1]}>")
-
-    return Command(template.language, _FILLED.sub(value, template.code), _FILLED.sub(value, template.title))
+    return _FILLED.sub(lambda m: str(values.get(m[1]) or f"<{m[1]}>"), text)
 _NEEDS = ("pattern", "enhanced", "code", "any")
 
 

@@ -223,7 +223,7 @@ def _finish(explanation: Explanation, client: Client | None, values: Mapping[str
     if client_fix is not None:
         commands += tuple(catalog.fill(c, values) for c in client_fix.commands)
     return replace(explanation, commands=commands, client=client.name if client else "",
-                   client_fix=client_fix.text if client_fix else "")
+                   client_fix=catalog.fill_text(client_fix.text, values) if client_fix else "")
 
 
 def read_paste(text: str | bytes, *, values: Mapping[str, str] | None = None) -> Reading:
