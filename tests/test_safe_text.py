@@ -71,3 +71,15 @@ def test_markdown_export_of_a_hostile_banner_beacons_nothing():
     prose = re.sub(r"````?text\n.*?\n````?", "", text, flags=re.S)
     assert not re.search(r"(?<!\\)!\[|(?<!\\)\]\(|(?<!\\)<img|https?://|www\.", prose)
     assert "Certificate: " + BANNER in plain(text)
+
+
+def test_batch_exports_show_a_hostile_setup_name_as_escapes():
+    from checks.batch.report import batch_to_csv, batch_to_json, summary_to_csv
+    from checks.batch.run import BatchReport, SetupOutcome, SetupState
+
+    # Given a batch whose setup name (from the uploaded file) carries an escape sequence and a bidi override
+    outcome = SetupOutcome(HOSTILE_NAME, SetupState.DONE, report_with("ok"))
+    batch = BatchReport((outcome,), not_run=("\x1b[2Jlater",))
+    # Then no batch export holds a raw control or bidi character
+    for text in (batch_to_csv(batch), summary_to_csv(batch), batch_to_json(batch)):
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202e\u200b]", text)

@@ -25,6 +25,7 @@ from checks.report.export import (
     verdict_line,
 )
 from checks.report.markdown import batch_verdict_line as batch_verdict_line  # kept where its callers know it
+from checks.safe_text import visible
 
 
 def _counts(report: RunReport) -> Counter:
@@ -37,8 +38,8 @@ def summary_rows(batch: BatchReport) -> list[dict[str, Any]]:
     for outcome in batch.outcomes:
         report, counts = outcome.report, _counts(outcome.report)
         out.append({
-            "setup": outcome.name, "state": str(outcome.state), "verdict": str(report.verdict),
-            "profile": report.profile, "host": report.host, "port": int(report.port),
+            "setup": visible(outcome.name), "state": str(outcome.state), "verdict": str(report.verdict),
+            "profile": visible(report.profile), "host": visible(report.host), "port": int(report.port),
             **{s.value: counts.get(s.value, 0) for s in Status},
             "problems": ", ".join(str(r.check_id) for r in report.problems),
             "duration_ms": outcome.duration_ms, "run_id": report.run_id,
@@ -68,7 +69,8 @@ def _summary_row(outcome: SetupOutcome) -> dict[str, Any]:
     problems = ", ".join(str(r.check_id) for r in report.problems)
     return {
         "run_id": report.run_id, "started_at": report.started_at.isoformat(timespec="seconds"),
-        "profile": report.profile, "host": report.host, "port": int(report.port), "sender": report.sender,
+        "profile": visible(report.profile), "host": visible(report.host), "port": int(report.port),
+        "sender": visible(report.sender),
         "check_id": SUMMARY_CHECK_ID, "title": SUMMARY_TITLE, "status": str(_worst(report)),
         "summary": verdict_line(report) + (f": {problems}" if problems else ""),
         "details": ", ".join(f"{s.value} {counts.get(s.value, 0)}" for s in Status)
@@ -81,9 +83,9 @@ def batch_rows(batch: BatchReport, *, include_summary: bool = True) -> list[dict
     """One dict per setup and check (BATCH_COLUMNS), then each setup's summary row (check_id 'summary')."""
     out = []
     for outcome in batch.outcomes:
-        out.extend({"setup": outcome.name, **row} for row in rows(outcome.report))
+        out.extend({"setup": visible(outcome.name), **row} for row in rows(outcome.report))
         if include_summary:
-            out.append({"setup": outcome.name, **_summary_row(outcome)})
+            out.append({"setup": visible(outcome.name), **_summary_row(outcome)})
     return out
 
 
@@ -99,11 +101,10 @@ def summary_to_csv(batch: BatchReport) -> str:
 
 def batch_to_json(batch: BatchReport) -> str:
     """{"batch": {...}, "setups": [{"setup", "state", "summary", "run", "results"}]} (each entry a report)."""
-    summaries = {row["setup"]: row for row in summary_rows(batch)}
     setups = []
-    for outcome in batch.outcomes:
-        summary = {k: v for k, v in summaries[outcome.name].items() if k not in ("setup", "run_id")}
-        setups.append({"setup": outcome.name, "state": str(outcome.state), "summary": summary,
+    for outcome, row in zip(batch.outcomes, summary_rows(batch), strict=True):
+        summary = {k: v for k, v in row.items() if k not in ("setup", "run_id")}
+        setups.append({"setup": visible(outcome.name), "state": str(outcome.state), "summary": summary,
                        "run": run_summary(outcome.report),
                        "results": [result_dict(r) for r in outcome.report.results]})
     verdicts = Counter(str(o.verdict) for o in batch.outcomes)
@@ -113,7 +114,7 @@ def batch_to_json(batch: BatchReport) -> str:
                   "setups": len(batch.outcomes) + len(batch.not_run), "finished": len(batch.outcomes),
                   "ready": verdicts.get(str(Verdict.READY), 0), "problems": verdicts.get(str(Verdict.PROBLEMS), 0),
                   "incomplete": verdicts.get(str(Verdict.INCOMPLETE), 0),
-                  "interrupted": batch.interrupted, "not_run": list(batch.not_run),
+                  "interrupted": batch.interrupted, "not_run": [visible(n) for n in batch.not_run],
                   "verdict": str(batch.verdict)},
         "setups": setups,
     }
