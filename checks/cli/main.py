@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, std
     except ParserExit as exc:
         return exc.status
     except UsageError as exc:
-        stderr.write(f"error: {exc}\n")
+        from checks.safe_text import visible  # file names and values from the user reach a terminal inert
+
+        stderr.write(f"error: {visible(exc)}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         stderr.write("error: interrupted\n")
@@ -70,5 +72,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, std
     except BrokenPipeError:
         return EXIT_PROBLEMS
     except Exception as exc:  # noqa: BLE001 - the boundary: one line, never a traceback
-        stderr.write(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unexpected'}\n")
+        from checks.safe_text import one_line
+
+        stderr.write(f"error: {type(exc).__name__}: {one_line(str(exc).splitlines()[0] if str(exc) else 'unexpected')}\n")
         return EXIT_PROBLEMS

@@ -24,6 +24,7 @@ from checks.report import table as terminal
 from checks.report.export import render, verdict_line, write_report
 from checks.run_state import Dependencies
 from checks.runner import run_checklist
+from checks.safe_text import visible
 from checks.settings.config import InvalidSettings
 from checks.settings.loading import config_from_values
 from checks.target_policy import TargetPolicy
@@ -53,7 +54,7 @@ def run_command(args: argparse.Namespace, *, stdin: IO[str], stdout: IO[str], st
     except InvalidSettings as exc:  # a hosted console's target policy refused the settings
         return invalid_settings(exc, stderr)
     except Exception as exc:  # noqa: BLE001 - the boundary: one line, secrets masked, no traceback
-        message = redact(str(exc).splitlines()[0] if str(exc) else "unexpected", secrets)  # outside text
+        message = visible(redact(str(exc).splitlines()[0] if str(exc) else "unexpected", secrets))  # outside text
         stderr.write(f"error: the run stopped unexpectedly: {type(exc).__name__}: {message}\n")
         return EXIT_PROBLEMS
 
