@@ -55,11 +55,11 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
 @contextlib.contextmanager
 def running_console(extra_env: dict[str, str] | None = None, *, port: int | None = None
                     ) -> Iterator[tuple[int, list[bytes]]]:
-    """`streamlit run app.py` on a loopback port; yields (port, [its log, filled in once it stopped])."""
+    """`python -m console` (streamlit run app.py) on a loopback port; yields (port, [its log, filled in once it stopped])."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")} | (extra_env or {})
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "-m", "console", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     log: list[bytes] = []
@@ -142,3 +142,19 @@ def test_failing_lab_scenario_in_the_browser(console_url, tmp_path):
         # And the page's HTML never holds the typed password
         assert CANARY not in page.content()
 
+
+
+def test_a_deep_link_as_the_first_visit_opens_through_the_console_navigation():
+    from playwright.sync_api import expect
+
+    # Given a console that has just started (no visit yet, so Streamlit has not seen app.py's navigation)
+    with running_console() as (port, _log), chromium(viewport={"width": 1440, "height": 900}) as context:
+        page = context.new_page()
+        # When the first visit is a link from a ticket into the decoder
+        page.goto(f"http://127.0.0.1:{port}/decode")
+        # Then the decoder opens inside the console's own navigation, not as a bare file
+        expect(page.get_by_role("heading", name="Decode an error")).to_be_visible()
+        expect(page.get_by_text("Practice lab").first).to_be_visible()
+        assert page.get_by_text("decode error", exact=True).count() == 0
+        assert page.get_by_text("Page not found").count() == 0
+        page.screenshot(path=SCREENSHOTS / "deep-link-first-visit.png")
