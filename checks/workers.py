@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 
@@ -50,3 +51,13 @@ class DaemonExecutor:
             for future in futures:
                 if not future.cancelled():
                     future.exception()
+
+
+def call_with_deadline(function: Callable[[], Any], seconds: float, *, name: str = "deadline") -> Any:
+    """function() on a daemon thread: its result or its exception, or TimeoutError once `seconds` have passed
+    (the thread is never joined; a peer that drips its answer cannot hold the caller or the process)."""
+    future = DaemonExecutor(1, name=name).submit(function)
+    try:
+        return future.result(timeout=seconds)
+    except FutureTimeout:
+        raise TimeoutError(f"no complete answer within {seconds:g} s") from None

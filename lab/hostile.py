@@ -521,15 +521,16 @@ def _https_handler(kind: HostileHttpsKind, stopping: threading.Event) -> type:
     return Handler
 
 
-def start_hostile_https(kind: HostileHttpsKind | str, *, pki: LabPKI) -> RunningHostileHttps:
-    """Start a hostile HTTPS server of `kind` on a free port of 127.0.0.1 (certificate from the lab CA)."""
+def start_hostile_https(kind: HostileHttpsKind | str, *, pki: LabPKI, tls: bool = True) -> RunningHostileHttps:
+    """Start a hostile HTTPS server of `kind` on a free port of 127.0.0.1 (certificate from the lab CA; plain
+    HTTP with tls=False, e.g. for a webhook)."""
     kind = HostileHttpsKind(kind)
     stopping = threading.Event()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _https_handler(kind, stopping))
     server.daemon_threads = True
     server.handle_error = lambda request, client_address: None  # a client that hangs up is what we expect
-    context = pki.server_context()
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    if tls:
+        server.socket = pki.server_context().wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": ACCEPT_POLL_SECONDS},
                               name=f"hostile-https-{server.server_address[1]}", daemon=True)
     thread.start()
@@ -542,7 +543,8 @@ def start_hostile_https(kind: HostileHttpsKind | str, *, pki: LabPKI) -> Running
         server.server_close()
         thread.join(STOP_TIMEOUT)
 
-    return RunningHostileHttps(kind, f"https://127.0.0.1:{server.server_address[1]}", pki.ca_file, _stop=stop)
+    scheme = "https" if tls else "http"
+    return RunningHostileHttps(kind, f"{scheme}://127.0.0.1:{server.server_address[1]}", pki.ca_file, _stop=stop)
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,25 @@ def test_a_dripping_answer_ends_at_the_request_deadline(https):
         http.get(server.base_url + "/common/v2.0/.well-known/openid-configuration")
     http.close()
     assert time.monotonic() - started < 2.5
+
+
+def test_a_dripping_webhook_cannot_hold_the_watch(pki):
+    # Given a webhook that answers one byte every 0.2 s
+    import threading
+
+    from checks.history.webhook import deliver
+
+    server = start_hostile_https(HostileHttpsKind.DRIP, pki=pki, tls=False)
+    outcome = {}
+    try:
+        # When an alert is delivered with a 1 s timeout and one attempt
+        worker = threading.Thread(target=lambda: outcome.update(d=deliver(server.base_url + "/hook", [{"text": "x"}],
+                                                                         attempts=1, timeout=1.0)), daemon=True)
+        started = time.monotonic()
+        worker.start()
+        worker.join(10)
+        # Then delivery gives up within about the timeout, saying the hook could not be reached in time
+        assert not worker.is_alive() and time.monotonic() - started < 3.0
+        assert not outcome["d"].delivered and "could not be reached" in outcome["d"].problem
+    finally:
+        server.stop()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks import __version__
+from checks.workers import call_with_deadline
 
 TIMEOUT = 10.0  # seconds per attempt
 ATTEMPTS = 3
@@ -64,8 +65,12 @@ def _post(url: str, data: bytes, timeout: float) -> None:
     request = urllib.request.Request(url, data=data, method="POST",
                                      headers={"Content-Type": "application/json",
                                               "User-Agent": f"relay-console/{__version__}"})
-    with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - scheme checked in check_url
-        answer.read(MAX_ANSWER_BYTES)
+
+    def exchange() -> None:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - scheme checked in check_url
+            answer.read(MAX_ANSWER_BYTES)
+
+    call_with_deadline(exchange, timeout, name="webhook")  # the whole exchange, not each read
 
 
 def deliver(url: str, alerts: Sequence[dict[str, Any]], *, attempts: int = ATTEMPTS,
