@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 
 from checks.run_state import CheckContext
 from checks.settings.config import RelayConfig
+from checks.workers import call_with_deadline
 
 if TYPE_CHECKING:
     import requests
@@ -67,36 +67,29 @@ def bounded_request(session: requests.Session, method: str, url: str, *, seconds
     at exit) waiting past `seconds`.
     """
     ends_at = time.monotonic() + seconds
-    outcome: dict[str, Any] = {}
+    started: dict[str, Any] = {}
 
-    def work() -> None:
+    def work() -> requests.Response:
+        response = session.request(method, url, stream=True, timeout=seconds, **kwargs)
+        started["response"] = response
+        body = bytearray()
         try:
-            response = session.request(method, url, stream=True, timeout=seconds, **kwargs)
-            outcome["response"] = response
-            body = bytearray()
-            try:
-                for chunk in response.iter_content(READ_CHUNK):
-                    body += chunk
-                    if len(body) > MAX_RESPONSE_BYTES:
-                        raise ResponseTooLarge(f"the answer is larger than {MAX_RESPONSE_BYTES // 1024} kB")
-                    if time.monotonic() > ends_at:
-                        raise TimeoutError(f"no complete answer within {seconds:g} s")
-            finally:
-                response.close()
-            response._content = bytes(body)
-            outcome["done"] = response
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            outcome["error"] = exc
+            for chunk in response.iter_content(READ_CHUNK):
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    raise ResponseTooLarge(f"the answer is larger than {MAX_RESPONSE_BYTES // 1024} kB")
+                if time.monotonic() > ends_at:
+                    raise TimeoutError(f"no complete answer within {seconds:g} s")
+        finally:
+            response.close()
+        response._content = bytes(body)
+        return response
 
-    worker = threading.Thread(target=work, name="https", daemon=True)
-    worker.start()
-    worker.join(max(0.0, ends_at - time.monotonic()))
-    if worker.is_alive():
-        _abort(outcome.get("response"))
-        raise TimeoutError(f"no complete answer within {seconds:g} s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["done"]
+    try:
+        return call_with_deadline(work, seconds, name="https")
+    except TimeoutError:
+        _abort(started.get("response"))  # wake the worker's blocked read: it ends now instead of lingering
+        raise
 
 
 class TimedHttp:
