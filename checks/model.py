@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -81,14 +81,8 @@ class Command:
 
 
 class Facts:
-    """Base of a check's machine-readable output (a small frozen dataclass per check, e.g. HostAddresses).
-
-    Checks read each other's facts by type (CheckContext.facts); `get` serves generic readers such as the
-    run history, which look for one named value in whichever result has it.
-    """
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key) if key in {f.name for f in fields(self)} else default  # type: ignore[arg-type]
+    """Base of a check's machine-readable output: a small frozen dataclass per check (HostAddresses, TlsFacts...),
+    read by type (`CheckContext.facts(CheckId.DNS_HOST, HostAddresses)`, `isinstance(result.facts, TlsFacts)`)."""
 
 
 @dataclass(frozen=True)

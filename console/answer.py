@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from checks.model import CheckId, CheckResult, Command, CommandLanguage, RunReport, Status, Verdict
+from checks.oauth.facts import SecretExpiryFacts
 from checks.report.export import verdict_line
 from checks.settings.check import BASIC_AUTH_OFF_BY_DEFAULT
+from checks.smtp.facts import TlsFacts
 from console.commands import commands_in, fill
 
 REFRESH_TOKEN_IDLE_DAYS = 90  # Entra ID's default inactivity lifetime of a refresh token
@@ -110,13 +112,14 @@ def horizon(report: RunReport) -> tuple[HorizonDate, ...]:
         dates.append(HorizonDate(BASIC_AUTH_OFF_BY_DEFAULT, "Microsoft turns Basic auth for SMTP off by default"))
     secret = report.result(CheckId.OAUTH_SECRET_EXPIRY)
     if secret is not None:
-        known = [str(secret.facts.get(k)) for k in ("entered", "entra_end_date") if secret.facts.get(k)]
+        facts = secret.facts if isinstance(secret.facts, SecretExpiryFacts) else None
+        known = [d for d in (facts.entered, facts.entra_end_date) if d] if facts else []
         days = [d for d in (_date_in(text) for text in known or [secret.summary]) if d]
         if days:
             dates.append(HorizonDate(min(days), "the client secret expires"))
     tls = report.result(CheckId.TLS)
     if tls is not None and tls.status in (Status.PASS, Status.WARN):
-        left = tls.facts.get("days_left")
+        left = tls.facts.days_left if isinstance(tls.facts, TlsFacts) else None
         day = (report.started_at.date() + dt.timedelta(days=int(left)) if isinstance(left, int)
                else _date_in(tls.details.partition("valid until")[2]))
         if day:

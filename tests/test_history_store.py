@@ -11,25 +11,28 @@ import sqlalchemy as sa
 from checks.history import migrations, schema
 from checks.history.horizons import Horizon
 from checks.history.store import RunFilter, RunNotFound, StoreError, open_store
+from checks.knowledge.facts import ReplyFacts
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
 from checks.report.export import to_json
+from checks.settings.check import SettingsFacts
+from checks.smtp.facts import TlsFacts
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
 
-def report(run_id: str, *, hours_ago: float = 0, failing: CheckId | None = None, host: str = "smtp.office365.com",
-           facts: dict | None = None) -> RunReport:
+def report(run_id: str, *, hours_ago: float = 0, failing: CheckId | None = None, host: str = "smtp.office365.com"
+           ) -> RunReport:
     """A finished Microsoft 365 run: settings warn about Basic auth, TLS and AUTH pass unless `failing`."""
     started = NOW - dt.timedelta(hours=hours_ago)
     results = (
         CheckResult.of(CheckId.SETTINGS, "Settings", Status.WARN, "Basic auth goes away",
-                    facts={"basic_auth_off": "2026-12-31"}),
+                    facts=SettingsFacts("2026-12-31")),
         CheckResult.of(CheckId.TLS, "TLS", Status.PASS, "TLS 1.3", reply="220 2.0.0 SMTP server ready",
                     transcript=("S: 220 ready", "C: STARTTLS"),
-                    facts={"certificate_not_after": "2027-03-01", **(facts or {})}),
+                    facts=TlsFacts(certificate_not_after="2027-03-01")),
         CheckResult.of(CheckId.AUTH_CREDENTIALS, "Sign-in", Status.FAIL if failing is CheckId.AUTH_CREDENTIALS
                     else Status.PASS, "535 5.7.139" if failing else "Signed in",
-                    facts={"knowledge_entry": "smtp-auth-disabled"} if failing else {}),
+                    facts=ReplyFacts(535, "smtp-auth-disabled") if failing else {}),
     )
     return RunReport(run_id, started, started + dt.timedelta(seconds=2), "0.1.0", "m365-basic", host, 587,
                      "starttls", "app@contoso.test", results)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
 
 from checks.model import CheckId, RunReport, Status
+from checks.oauth.facts import SecretExpiryFacts, TokenFacts
+from checks.settings.check import SettingsFacts
 from checks.settings.limits import (
     BASIC_AUTH_WARNING_DAYS,
     CERTIFICATE_WARNING_DAYS,
@@ -21,6 +24,9 @@ from checks.settings.limits import (
     REFRESH_TOKEN_WARNING_DAYS,
     SECRET_WARNING_DAYS,
 )
+from checks.smtp.facts import TlsFacts
+
+FactsT = TypeVar("FactsT")
 
 
 class Horizon(StrEnum):
@@ -51,32 +57,35 @@ def _date(text: object) -> dt.date | None:
         return None
 
 
+def facts_of(report: RunReport, check_id: CheckId, kind: type[FactsT]) -> FactsT | None:
+    """The typed facts a check of this run recorded, or None (a report read back from a file has none)."""
+    result = report.result(check_id)
+    return result.facts if result is not None and isinstance(result.facts, kind) else None
+
+
 def _client_secret(report: RunReport) -> dt.date | None:
-    result = report.result(CheckId.OAUTH_SECRET_EXPIRY)
-    if result is None:
-        return None
-    dates = [d for d in (_date(result.facts.get("entra_end_date")), _date(result.facts.get("entered"))) if d]
+    facts = facts_of(report, CheckId.OAUTH_SECRET_EXPIRY, SecretExpiryFacts)
+    dates = [d for d in (_date(facts.entra_end_date), _date(facts.entered)) if d] if facts else []
     return min(dates) if dates else None
 
 
 def _certificate(report: RunReport) -> dt.date | None:
-    result = report.result(CheckId.TLS)
-    if result is None:
-        return None
-    return _date(result.facts.get("certificate_not_after"))
+    facts = facts_of(report, CheckId.TLS, TlsFacts)
+    return _date(facts.certificate_not_after) if facts else None
 
 
 def _basic_auth(report: RunReport) -> dt.date | None:
-    result = report.result(CheckId.SETTINGS)
-    return _date(result.facts.get("basic_auth_off")) if result is not None else None
+    facts = facts_of(report, CheckId.SETTINGS, SettingsFacts)
+    return _date(facts.basic_auth_off) if facts else None
 
 
 def _refresh_token(report: RunReport, previous: Mapping[Horizon, dt.date]) -> dt.date | None:
     result = report.result(CheckId.OAUTH_TOKEN)
     if result is None:
         return None
-    claims = result.facts.get("claims") or {}
-    if result.status is Status.PASS and isinstance(claims, Mapping) and claims.get("scp"):  # delegated: redeemed
+    token = facts_of(report, CheckId.OAUTH_TOKEN, TokenFacts)
+    claims = token.claims if token else {}
+    if result.status is Status.PASS and claims.get("scp"):  # delegated: the refresh token was redeemed
         return report.started_at.date() + dt.timedelta(days=REFRESH_TOKEN_INACTIVE_DAYS)
     return previous.get(Horizon.REFRESH_TOKEN)
 

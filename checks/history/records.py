@@ -13,7 +13,9 @@ from typing import Any
 
 from checks.history.horizons import Horizon, decode, encode, horizons_of
 from checks.history.schema import NAME_LENGTH
+from checks.knowledge.facts import AadstsFacts, ReplyFacts
 from checks.model import RunReport, Verdict
+from checks.oauth.facts import ClientFacts
 from checks.redact import guard
 from checks.report.export import to_json
 from checks.report.reader import read_report
@@ -62,7 +64,9 @@ def cause_keys(report: RunReport) -> tuple[str, ...]:
     """One key per problem: the check id, plus the catalog entry or AADSTS code when the engine knew it."""
     keys = []
     for result in report.problems:
-        detail = result.facts.get("knowledge_entry") or result.facts.get("aadsts")
+        facts = result.facts
+        detail = (facts.knowledge_entry if isinstance(facts, ReplyFacts)
+                  else facts.aadsts if isinstance(facts, AadstsFacts | ClientFacts) else None)
         keys.append(f"{result.check_id}:{detail}" if detail else str(result.check_id))
     return tuple(dict.fromkeys(keys))
 
