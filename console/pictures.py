@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from checks.model import CheckId, CheckResult, RunReport, Status
-from console.icons import STATUS_WORDS
+from console.icons import STATUS_COLOURS, STATUS_WORDS
 
-FILL = {Status.PASS: "#dafbe1", Status.WARN: "#fff8c5", Status.FAIL: "#ffebe9", Status.SKIP: "#eaeef2",
-        Status.ERROR: "#fbefff"}
+FILL = STATUS_COLOURS
 LINE = {Status.PASS: "#1a7f37", Status.WARN: "#9a6700", Status.FAIL: "#cf222e", Status.SKIP: "#8c959f",
         Status.ERROR: "#8250df"}
 WORST_FIRST = (Status.ERROR, Status.FAIL, Status.WARN, Status.SKIP, Status.PASS)

@@ -15,6 +15,7 @@ from checks.report.export import to_csv
 from checks.settings.check import BASIC_AUTH_OFF_BY_DEFAULT
 from console.answer import Tone, answer, horizon, reading_order, root_cause
 from console.commands import commands_in, layout
+from console.pictures import path_dot
 from console.reports_io import load_reports
 from console.results import LiveStatus
 from console.share import link_values, open_link, remember_link
@@ -193,3 +194,14 @@ def test_guide_ticks_come_from_the_address_and_keep_their_section_open():
     assert "o.register,o.ids,o.secret" in str(at.query_params["done"])
     assert next(e for e in at.expander if e.label.startswith("Microsoft 365 with OAuth2")).proto.expanded
     assert "5 permissions" in " ".join(c.label for c in at.checkbox)
+
+
+def test_path_picture_marks_where_the_conversation_broke():
+    # Given the run whose port was closed  When its path is drawn
+    dot = path_dot(PORT_CLOSED)
+    # Then the hops follow the conversation, the port is the one that broke, later hops are skipped
+    order = [name for name in ("application", "DNS", "TCP 587", "greeting", "TLS", "AUTH", "send") if name in dot]
+    assert order == ["application", "DNS", "TCP 587", "greeting", "TLS", "AUTH", "send"]
+    assert dot.index("TCP 587") < dot.index("broke here") < dot.index("greeting")
+    assert dot.count("broke here") == 1 and "greeting\\nskipped" in dot
+    assert "(not asked)" in dot  # no test message was requested
