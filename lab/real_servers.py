@@ -315,9 +315,12 @@ def dnsmasq_args(port: int) -> list[str]:
         f"--host-record={RELAY_HOST},{LOOPBACK}", f"--host-record={SMTPS_HOST},{SECOND_LOOPBACK}", "--local-ttl=300",
         f"--mx-host={RELAY_DOMAIN},{RELAY_HOST},10",
         f"--txt-record={RELAY_DOMAIN},v=spf1 ip4:{LOOPBACK} -all",
+        f"--txt-record=_dmarc.{RELAY_DOMAIN},v=DMARC1; p=reject",
         f"--mx-host={GOOGLE_DOMAIN},aspmx.l.google.com,1",
         f"--mx-host={GOOGLE_DOMAIN},alt1.aspmx.l.google.com,5",
         f"--txt-record={GOOGLE_DOMAIN},v=spf1 include:_spf.google.com ~all",
+        "--txt-record=_spf.google.com,v=spf1 ip4:192.0.2.0/24 ~all",  # the providers' includes, as documentation IPs
+        "--txt-record=spf.protection.outlook.com,v=spf1 ip4:198.51.100.0/24 -all",
         f"--mx-host={MICROSOFT_DOMAIN},m365-hosted-test.mail.protection.outlook.com,0",
         f"--txt-record={MICROSOFT_DOMAIN},v=spf1 include:spf.protection.outlook.com -all",
         f"--txt-record={NO_MX_DOMAIN},v=spf1 -all",
