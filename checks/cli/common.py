@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-from pathlib import Path
-from typing import IO, Any
+import os
+from typing import IO, TYPE_CHECKING, Any
 
-from checks.model import CheckId, Verdict
-from checks.settings.fields import EXPOSED, SETTING_KEYS, SettingField
-from checks.settings.loading import load_toml
 from checks.terminal import is_terminal
+
+if TYPE_CHECKING:
+    from checks.settings.fields import SettingField
+
+# The engine's modules (model, settings table, TOML loading) are imported by the functions that need them: every
+# subcommand's parser and `--help` go through this module, and they need none of them (start-up time).
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -20,15 +22,14 @@ DB_HELP = ("history database: sqlite:///PATH or postgresql://USER@HOST/DB (defau
            "SQLite file in your user data folder)")
 
 
-SETTING_OPTIONS = SETTING_KEYS  # CLI option dests: the settings keys of the field table
-
-
 class UsageError(Exception):
     """A bad invocation: printed as one `error: ...` line and exit status 2."""
 
 
 def add_settings_arguments(parser: Any) -> None:
     """The relay settings flags (shared by `run` and `audit`); secrets only by environment or stdin."""
+    from checks.settings.fields import EXPOSED  # start-up: only the `run` and `audit` parsers need the table
+
     setup = parser.add_argument_group("settings")
     setup.add_argument("--config", metavar="FILE.toml", help="settings file (keys as the long options, '-' as '_')")
     for spec in EXPOSED:
@@ -48,6 +49,8 @@ def add_allow_incomplete(parser: Any) -> None:
 
 def exit_status(verdict: Any, *, allow_incomplete: bool = False) -> int:
     """0 ready; 1 problems; 3 incomplete (0 with --allow-incomplete)."""
+    from checks.model import Verdict  # start-up: loaded once a run has a verdict
+
     if verdict is Verdict.PROBLEMS:
         return EXIT_PROBLEMS
     if verdict is Verdict.INCOMPLETE and not allow_incomplete:
@@ -66,8 +69,11 @@ def add_save_options(parser: Any, *, named: bool = True) -> None:
 
 def settings_values(args: argparse.Namespace, *, stdin: IO[str]) -> dict[str, Any]:
     """The --config file's keys overridden by the flags given, plus a password read from stdin if asked."""
+    from checks.settings.fields import EXPOSED, SETTING_KEYS  # start-up: see the note at the imports
+    from checks.settings.loading import load_toml
+
     values: dict[str, Any] = dict(load_toml(args.config)) if args.config else {}
-    for key in SETTING_OPTIONS:
+    for key in SETTING_KEYS:
         value = getattr(args, key, None)
         if value is not None:
             values[key] = value
@@ -80,6 +86,8 @@ def settings_values(args: argparse.Namespace, *, stdin: IO[str]) -> dict[str, An
 
 def _read_secret(spec: SettingField, stdin: IO[str]) -> str:
     """A secret from standard input (a prompt on a terminal), without its line end."""
+    import getpass  # start-up: only a password read from a terminal needs it
+
     label = spec.form.label if spec.form else spec.name
     secret = getpass.getpass(f"{label}: ") if is_terminal(stdin) else stdin.read()
     secret = secret[:-1] if secret.endswith("\n") else secret
@@ -91,6 +99,8 @@ def _read_secret(spec: SettingField, stdin: IO[str]) -> str:
 
 def parse_only(text: str) -> tuple[Any, ...]:
     """'dns.host, port' -> (CheckId.DNS_HOST, CheckId.PORT); UsageError naming the valid ids."""
+    from checks.model import CheckId  # start-up: see the note at the imports
+
     names = [part.strip() for part in text.split(",") if part.strip()]
     valid = ", ".join(c.value for c in CheckId)
     if not names:
@@ -103,11 +113,10 @@ def parse_only(text: str) -> tuple[Any, ...]:
 
 
 def check_output_path(path: str) -> None:
-    target = Path(path)
-    if target.is_dir():
+    if os.path.isdir(path):
         raise UsageError(f"--output: {path} is a directory")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
         raise UsageError(f"--output: the folder {parent} does not exist")
 
 

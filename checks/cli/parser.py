@@ -79,7 +79,8 @@ def build_parser(out: IO[str] | None = None, err: IO[str] | None = None, *,
                "3 nothing failed but some checks could not run (incomplete; 0 with --allow-incomplete).")
     if command not in (None, "run"):
         run = _Inert()
-    add_settings_arguments(run)
+    else:
+        add_settings_arguments(run)  # the settings table is loaded only for the parser that needs it
     output = run.add_argument_group("output")
     output.add_argument("--only", metavar="ID[,ID...]", help="run only these checks (and what they need)")
     output.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
