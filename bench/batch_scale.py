@@ -37,7 +37,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--jobs", type=int, nargs="+", default=[32, 16])
     parser.add_argument("--delay", type=float, default=0.05)
+    parser.add_argument("--only", help="run only these checks (and what they need), e.g. an older checklist's")
     args = parser.parse_args()
+    only = [part.strip() for part in args.only.split(",")] if args.only else None
 
     from checks.batch.file import BatchSetup
     from checks.batch.run import run_batch, run_setup
@@ -49,11 +51,11 @@ def main() -> None:
         values.update(password_env="BENCH_LAB_PASSWORD", timeout=10, deadline=120)
         setups = [BatchSetup(f"setup-{i:03d}", dict(values), f"row {i + 2}") for i in range(args.setups)]
         rss_before = maxrss_mb()
-        run_setup(setups[0], environ=environ)  # warm-up: imports, first TLS context
+        run_setup(setups[0], environ=environ, only=only)  # warm-up: imports, first TLS context
         one_by_one = []
         for setup in setups[: args.sample]:
             started = time.perf_counter()
-            outcome = run_setup(setup, environ=environ)
+            outcome = run_setup(setup, environ=environ, only=only)
             one_by_one.append(time.perf_counter() - started)
             assert outcome.verdict == "ready", outcome.report.problems
         per_setup = statistics.mean(one_by_one)
@@ -62,14 +64,14 @@ def main() -> None:
         for jobs in args.jobs:
             cpu = time.process_time()
             started = time.perf_counter()
-            batch = run_batch(setups, jobs=jobs, environ=environ)
+            batch = run_batch(setups, jobs=jobs, environ=environ, only=only)
             wall = time.perf_counter() - started
             problems = [o.name for o in batch.outcomes if o.verdict != "ready"]
             batches.append({"jobs": jobs, "wall_s": round(wall, 3), "cpu_s": round(time.process_time() - cpu, 3),
                             "speedup": round(baseline / wall, 1), "setups_per_s": round(args.setups / wall, 1),
                             "setups_with_problems": len(problems), "peak_rss_mb_after": round(maxrss_mb(), 1)})
     result = {
-        "benchmark": "batch_scale", "setups": args.setups, "reply_delay_s": args.delay,
+        "benchmark": "batch_scale", "only": args.only, "setups": args.setups, "reply_delay_s": args.delay,
         "baseline_sample": args.sample, "baseline_per_setup_s": round(per_setup, 4),
         "baseline_extrapolated_s": round(baseline, 2), "batches": batches,
         "rss_before_mb": round(rss_before, 1), "targets": {"speedup": 20, "peak_rss_mb": 300},
