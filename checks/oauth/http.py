@@ -33,9 +33,9 @@ def build_session(ca_file: Path | str | None = None) -> requests.Session:
     context = ssl.create_default_context()
     if ca_file:
         context.load_verify_locations(cafile=str(ca_file))
-    adapter = requests.adapters.HTTPAdapter(max_retries=0)
-    adapter.init_poolmanager(adapter._pool_connections, adapter._pool_maxsize, block=adapter._pool_block,
-                             ssl_context=context)  # verify with the system store plus the run's CA file
+    pool = requests.adapters.DEFAULT_POOLSIZE
+    adapter = requests.adapters.HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+    adapter.init_poolmanager(pool, pool, ssl_context=context)  # verify with the system store plus the run's CA file
     session = requests.Session()
     session.trust_env = False
     session.headers["User-Agent"] = USER_AGENT
