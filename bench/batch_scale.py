@@ -5,7 +5,9 @@ The lab (CA, DNS, SMTP as Microsoft 365) runs in a separate process (bench/lab_s
 this process through checks.batch.run.run_batch (the engine behind `python -m checks batch`).
 Baseline: the same setups one at a time (run_setup in a loop) on a sample of --sample setups; its mean per
 setup is extrapolated to all --setups (said so in the output: `baseline_extrapolated`).
-Peak memory: ru_maxrss of this process (the client only: the lab is another process), read after each batch.
+Peak memory: ru_maxrss of this process (the client only: the lab is another process), read after each batch, and
+of the largest worker process when the batch runs in worker processes (--processes; by default what
+`python -m checks batch` picks: one per core when there are more setups than --jobs). CPU counts the workers'.
 Targets: speed-up 20x or more, peak memory under 300 MB.
 """
 
@@ -27,8 +29,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from lab_server import LabProcess  # noqa: E402
 
 
-def maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def maxrss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -38,10 +40,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[32, 16])
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--only", help="run only these checks (and what they need), e.g. an older checklist's")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="worker processes (default: what `python -m checks batch` picks for this batch)")
     args = parser.parse_args()
     only = [part.strip() for part in args.only.split(",")] if args.only else None
 
     from checks.batch.file import BatchSetup
+    from checks.batch.processes import auto_processes
     from checks.batch.run import run_batch, run_setup
 
     with LabProcess(args.delay, "m365") as lab:
@@ -62,14 +67,21 @@ def main() -> None:
         baseline = per_setup * args.setups
         batches = []
         for jobs in args.jobs:
-            cpu = time.process_time()
+            processes = (auto_processes(args.setups, jobs, os.cpu_count()) if args.processes is None
+                         else args.processes)
+            cpu, children = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            batch = run_batch(setups, jobs=jobs, environ=environ, only=only)
+            batch = run_batch(setups, jobs=jobs, processes=processes, environ=environ, only=only)
             wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            workers_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
             problems = [o.name for o in batch.outcomes if o.verdict != "ready"]
-            batches.append({"jobs": jobs, "wall_s": round(wall, 3), "cpu_s": round(time.process_time() - cpu, 3),
+            batches.append({"jobs": jobs, "processes": processes, "wall_s": round(wall, 3),
+                            "cpu_s": round(time.process_time() - cpu + workers_cpu, 3),
                             "speedup": round(baseline / wall, 1), "setups_per_s": round(args.setups / wall, 1),
-                            "setups_with_problems": len(problems), "peak_rss_mb_after": round(maxrss_mb(), 1)})
+                            "setups_with_problems": len(problems), "peak_rss_mb_after": round(maxrss_mb(), 1),
+                            "worker_peak_rss_mb": round(maxrss_mb(resource.RUSAGE_CHILDREN), 1)
+                            if processes > 1 else None})
     result = {
         "benchmark": "batch_scale", "only": args.only, "setups": args.setups, "reply_delay_s": args.delay,
         "baseline_sample": args.sample, "baseline_per_setup_s": round(per_setup, 4),

@@ -304,6 +304,87 @@ def test_observer_hears_every_setup_on_the_callers_thread(smtp_lab, lab_settings
     assert threads == {threading.get_ident()}
 
 
+def _worker_pids() -> list[int]:
+    """Process ids of this test process's batch workers (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"checks.batch.processes" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_worker_processes_give_the_same_rows_in_file_order_and_no_secret_in_their_command_line(smtp_lab,
+                                                                                              lab_settings):
+    # Given 12 setups (a wrong canary password in one) and an observer noting the thread of each event
+    good, bad = smtp_lab(), smtp_lab(Scenario.BAD_CREDENTIALS, personality=Personality.GMAIL)
+    setups = [BatchSetup(f"s{i:02d}", batch_values(lab_settings, good)) for i in range(11)]
+    setups.insert(5, BatchSetup("wrong", batch_values(lab_settings, bad, password_env="CANARY_VAR")))
+    environ = {PW_VAR: good.account[1], "CANARY_VAR": CANARY}
+    threads, commands = set(), []
+
+    class Recorder:
+        def on_setup_start(self, name):
+            threads.add(threading.get_ident())
+            commands.extend(Path(f"/proc/{pid}/cmdline").read_bytes() for pid in _worker_pids())
+
+        def on_setup_finish(self, outcome):
+            threads.add(threading.get_ident())
+
+    # When the batch runs in 2 worker processes, and again in this process
+    spread = run_batch(setups, jobs=4, processes=2, observer=Recorder(), environ=environ)
+    local = run_batch(setups, jobs=4, environ=environ)
+    # Then both give every setup, in file order, with the same statuses; events came on this thread
+    assert [o.name for o in spread.outcomes] == [s.name for s in setups]
+    assert [[r.status for r in o.report.results] for o in spread.outcomes] == \
+        [[r.status for r in o.report.results] for o in local.outcomes]
+    assert spread.outcomes[5].verdict is Verdict.PROBLEMS and spread.outcomes[0].verdict is Verdict.READY
+    assert threads == {threading.get_ident()}
+    # And the secrets went to the workers through their pipes: not in a command line, not in the report
+    assert commands and not any(CANARY.encode() in c or good.account[1].encode() in c for c in commands)
+    assert CANARY not in batch_to_json(spread)
+    assert _worker_pids() == []  # the workers ended with the batch
+
+
+def test_a_worker_process_that_dies_costs_only_its_setups_and_the_batch_ends(smtp_lab, lab_settings):
+    # Given 10 setups whose server answers each reply after 0.2 s, in 2 worker processes
+    server = smtp_lab(reply_delay=0.2)
+    setups = [BatchSetup(f"s{i}", batch_values(lab_settings, server)) for i in range(10)]
+
+    class KillOneWorker:
+        killed = False
+
+        def on_setup_start(self, name):
+            if name == "s9" and not self.killed:  # every setup is now handed out
+                os.kill(_worker_pids()[0], signal.SIGKILL)
+                self.killed = True
+
+    # When one worker process is killed while both hold setups
+    started = time.monotonic()
+    batch = run_batch(setups, jobs=10, processes=2, observer=KillOneWorker(), environ={PW_VAR: server.account[1]})
+    # Then the batch ends with every setup: the other worker's are done, the dead one's are error rows saying why
+    assert time.monotonic() - started < 30
+    states = [o.state for o in batch.outcomes]
+    assert len(batch.outcomes) == 10 and SetupState.DONE in states and SetupState.CRASHED in states
+    lost = next(o for o in batch.outcomes if o.state is SetupState.CRASHED)
+    assert all(r.status is Status.ERROR for r in lost.report.results)
+    assert "worker 0 ended" in lost.report.results[0].summary or "worker 1 ended" in lost.report.results[0].summary
+
+
+def test_processes_is_checked_on_the_command_line(tmp_path):
+    # Given a batch file
+    path = write_csv(tmp_path / "b.csv", [{"name": "a", "profile": "gmail", "username": "a@gmail.com"}])
+    # When --processes is 0 or above the limit
+    for value in ("0", "9"):
+        code, _, err = cli(["batch", str(path), "--processes", value])
+        # Then it is a usage error naming the option and the range
+        assert code == 2 and "--processes: give a number from 1 to 8" in err
+
+
 # ------------------------------------------------------------------------------------------------ reports
 
 

@@ -1,9 +1,10 @@
-"""Batch runs: many relay setups checked concurrently (files: batch_file; reports: batch_report).
+"""Batch runs: many relay setups checked concurrently (files: batch/file.py; reports: batch/report.py).
 
-Each setup runs `run_checklist` on a
-worker thread; at most `jobs` setups run at once (each uses up to MAX_PARALLEL_CHECKS threads of its own).
-A setup with invalid settings gets one failing ``settings`` row; a setup whose run broke keeps the rows it
-finished and gets ``error`` rows for the rest. Observer callbacks run on the caller's thread.
+Each setup runs `run_checklist` on a worker thread; at most `jobs` setups run at once (each uses up to
+MAX_PARALLEL_CHECKS threads of its own). With `processes` above one the threads are spread over that many worker
+processes (batch/processes.py), so the batch is not limited to one CPU core. A setup with invalid settings gets
+one failing ``settings`` row; a setup whose run broke keeps the rows it finished and gets ``error`` rows for the
+rest. Observer callbacks run on the caller's thread.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 from checks import __version__
 from checks.batch.file import BatchSetup
+from checks.batch.processes import ProcessPool, WorkerProcessError
 from checks.model import CheckId, CheckResult, RunReport, Status, Verdict
 from checks.redact import guard, redact, secret_values
 from checks.registry import SPECS, plan
@@ -37,6 +39,7 @@ from checks.settings.fields import ENV_REFERENCES
 from checks.settings.loading import config_from_values
 from checks.settings.profiles import profile
 from checks.smtp.tls_context import client_context
+from checks.target_policy import TargetPolicy
 from checks.workers import DaemonExecutor
 
 DEFAULT_JOBS = 32  # setups are different tenants: 32 at once meets the 20x target at 200 setups
@@ -247,17 +250,60 @@ class _SharedTls:
         return replace(base, ssl_context=context) if base is not None else Dependencies(ssl_context=context)
 
 
-def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, observer: BatchObserver | None = None,
-              environ: Mapping[str, str] | None = None, deps: Dependencies | None = None,
-              only: Iterable[CheckId | str] | None = None, runner: Runner | None = None,
-              share_tls: bool = True) -> BatchReport:
-    """Check every setup, at most `jobs` at a time; an interrupt (Ctrl-C) returns what finished so far.
+class _WorkerJob:
+    """run_setup as a worker process runs it: the batch's checks, its hosting policy and the environment variables
+    its setups name (secrets included: they travel through the pipe to the process, never to disk); one shared
+    TLS context per CA file in each process."""
+
+    def __init__(self, environ: dict[str, str], policy: TargetPolicy, only: tuple[CheckId, ...] | None) -> None:
+        self.environ, self.policy, self.only = environ, policy, only
+        self.shared = _SharedTls()
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self.environ, self.policy, self.only
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.__init__(*state)
+
+    def __call__(self, setup: BatchSetup) -> SetupOutcome:
+        deps = self.shared.deps_for(setup, Dependencies(policy=self.policy))
+        return run_setup(setup, environ=self.environ, deps=deps, only=self.only)
+
+
+def _named_environ(setups: Sequence[BatchSetup], environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment variables the setups name in their *_env columns, and nothing else."""
+    names = {str(s.values[ref]).strip() for s in setups for ref in ENV_REFERENCES if s.values.get(ref)}
+    return {name: environ[name] for name in names if name in environ}
+
+
+def _injected(deps: Dependencies | None) -> bool:
+    """Whether `deps` replaces more than the hosting policy (a test's resolver, clock...): those stay in-process."""
+    return deps is not None and (deps.resolver is not None or deps.ssl_context is not None
+                                 or deps.http_session is not None or deps.clock is not time.monotonic
+                                 or deps.now is not Dependencies.now)
+
+
+def _lost_outcome(setup: BatchSetup, exc: WorkerProcessError, only: tuple[CheckId, ...] | None, started: float,
+                  environ: Mapping[str, str]) -> SetupOutcome:
+    """A setup whose worker process could not give its outcome back: every planned check is an `error` row."""
+    return _crashed_outcome(setup, exc, _Collector(), None, only, started, dt.datetime.now(dt.UTC),
+                            _referenced_secrets(setup.values, environ))
+
+
+def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, processes: int = 1,
+              observer: BatchObserver | None = None, environ: Mapping[str, str] | None = None,
+              deps: Dependencies | None = None, only: Iterable[CheckId | str] | None = None,
+              runner: Runner | None = None, share_tls: bool = True) -> BatchReport:
+    """Check every setup, at most `jobs` at a time over `processes` worker processes (1: this process only); an
+    interrupt (Ctrl-C) returns what finished so far.
 
     `environ` is where `*_env` references are looked up (default: os.environ; see `secrets_environ`).
     `runner` replaces run_checklist (tests). Observer callbacks run on this (the caller's) thread.
     """
     if not 1 <= jobs <= MAX_JOBS:
         raise ValueError(f"jobs must be from 1 to {MAX_JOBS}")
+    if processes < 1 or (processes > 1 and (runner is not None or _injected(deps))):
+        raise ValueError("processes must be 1 or more, and 1 with a replaced runner or injected dependencies")
     environ = os.environ if environ is None else environ
     only_ids = tuple(CheckId(c) for c in only) if only is not None else None
     started_at = dt.datetime.now(dt.UTC)
@@ -268,15 +314,31 @@ def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, observe
 
     outcomes: dict[str, SetupOutcome] = {}
     waiting = list(setups)
-    running: dict[Future, str] = {}
+    running: dict[Future, tuple[BatchSetup, float]] = {}
     interrupted = False
+    pool: ProcessPool | None = None
     executor = DaemonExecutor(min(jobs, max(1, len(setups))), name="batch")
+    if processes > 1:
+        policy = deps.policy if deps is not None else TargetPolicy.from_environment(environ)
+        pool = ProcessPool(processes, _WorkerJob(_named_environ(setups, environ), policy, only_ids),
+                           threads=jobs)
 
     def submit(setup: BatchSetup) -> None:
-        setup_deps = shared.deps_for(setup, deps) if shared is not None else deps
-        future = executor.submit(run_setup, setup, environ=environ, deps=setup_deps, only=only_ids, runner=runner)
-        running[future] = setup.name
+        if pool is not None:
+            future = pool.submit(setup)
+        else:
+            setup_deps = shared.deps_for(setup, deps) if shared is not None else deps
+            future = executor.submit(run_setup, setup, environ=environ, deps=setup_deps, only=only_ids,
+                                     runner=runner)
+        running[future] = (setup, time.monotonic())
         notify(observer, "on_setup_start", setup.name)
+
+    def outcome_of(future: Future) -> SetupOutcome:
+        setup, started = running.pop(future)
+        try:
+            return future.result()
+        except WorkerProcessError as exc:
+            return _lost_outcome(setup, exc, only_ids, started, environ)
 
     try:
         while waiting or running:
@@ -284,17 +346,19 @@ def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, observe
                 submit(waiting.pop(0))
             done, _ = wait(running, timeout=WAIT_SLICE, return_when=FIRST_COMPLETED)
             for future in done:
-                name = running.pop(future)
-                outcome = future.result()
-                outcomes[name] = outcome
+                outcome = outcome_of(future)
+                outcomes[outcome.name] = outcome
                 notify(observer, "on_setup_finish", outcome)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
-    for future in list(running):  # finished between the interrupt and here: keep it
-        if future.done() and not future.cancelled():
-            outcomes[running.pop(future)] = future.result()
+        for future in list(running):  # finished between the interrupt and here: keep it
+            if future.done() and not future.cancelled() and future.exception() is None:
+                outcome = outcome_of(future)
+                outcomes[outcome.name] = outcome
+        if pool is not None:
+            pool.shutdown()
     ordered = tuple(outcomes[n] for n in names if n in outcomes)
     return BatchReport(outcomes=ordered, not_run=tuple(n for n in names if n not in outcomes),
                        interrupted=interrupted, started_at=started_at, finished_at=dt.datetime.now(dt.UTC),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from checks.batch.file import BatchFileError, load_batch, load_secrets, secrets_environ
+from checks.batch.processes import MAX_PROCESSES, auto_processes
 from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line, summary_rows
 from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, run_batch
 from checks.cli.common import (
@@ -56,14 +57,16 @@ def render_batch_table(batch: Any, *, unicode: bool = True, colour: bool = False
 def _run_or_save(inputs: BatchInputs, store: Any, **options: Any) -> Any:
     """run_batch, or (with --save) the same batch with each finished setup saved in the history."""
     if store is None:
-        return run_batch(inputs.setups, jobs=inputs.jobs, environ=inputs.lookup, **options)
+        return run_batch(inputs.setups, jobs=inputs.jobs, processes=inputs.processes, environ=inputs.lookup,
+                         **options)
     # lazy: the history store (SQLAlchemy) loads only when runs are saved or read
     from checks.history.records import Source, current_user
     from checks.history.saving import save_batch
 
     try:
         batch, _, _ = save_batch(store, inputs.setups, source=Source.BATCH, user=current_user(),
-                                 hide=inputs.hidden, jobs=inputs.jobs, environ=inputs.lookup, **options)
+                                 hide=inputs.hidden, jobs=inputs.jobs, processes=inputs.processes,
+                                 environ=inputs.lookup, **options)
     finally:
         store.close()
     return batch
@@ -83,13 +86,16 @@ class BatchInputs:
     lookup: Mapping[str, str]
     hidden: list[str]
     jobs: int
+    processes: int = 1
 
 
 def batch_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> BatchInputs:
-    """Read the batch file and --secrets, check --jobs; UsageError (exit 2) naming what is wrong."""
+    """Read the batch file and --secrets, check --jobs and --processes; UsageError (exit 2) naming what is wrong."""
     jobs = DEFAULT_JOBS if args.jobs is None else args.jobs
     if not 1 <= jobs <= MAX_JOBS:
         raise UsageError(f"--jobs: give a number from 1 to {MAX_JOBS}")
+    if args.processes is not None and not 1 <= args.processes <= MAX_PROCESSES:
+        raise UsageError(f"--processes: give a number from 1 to {MAX_PROCESSES}")
     try:
         setups = load_batch(args.file)
         secrets = load_secrets(args.secrets) if args.secrets else {}
@@ -99,7 +105,8 @@ def batch_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> BatchI
     hidden = tuple(v for v in secrets.values() if v) + tuple(
         lookup[str(s.values[ref]).strip()] for s in setups for ref in ENV_REFERENCES
         if isinstance(s.values.get(ref), str) and str(s.values[ref]).strip() in lookup)
-    return BatchInputs(setups, lookup, sorted(set(hidden)), jobs)
+    processes = auto_processes(len(setups), jobs, os.cpu_count()) if args.processes is None else args.processes
+    return BatchInputs(setups, lookup, sorted(set(hidden)), jobs, processes)
 
 
 def batch_progress(args: argparse.Namespace, stderr: IO[str]) -> BatchProgress | None:

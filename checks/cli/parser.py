@@ -133,6 +133,7 @@ def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
                             "(NAME=value); its entries win over the environment")
     batch.add_argument("--jobs", metavar="N", type=int, default=None,
                        help="setups checked at the same time (default 32, at most 64)")
+    add_processes_option(batch)
     batch.add_argument("--only", metavar="ID[,ID...]", help="run only these checks (and what they need)")
     batch.add_argument("--format", choices=BATCH_FORMATS, default="table",
                        help="table: one summary line per setup; csv / json: every check of every setup")
@@ -141,6 +142,12 @@ def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
     add_allow_incomplete(batch)
 
     add_save_options(batch, named=False)
+
+
+def add_processes_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--processes", metavar="N", type=int, default=None,
+                        help="worker processes sharing the --jobs (default: one per CPU core, at most 8, when there "
+                             "are more setups than --jobs; 1 keeps every setup in this process)")
 
 
 def add_db_option(parser: Any, *, nested: bool = False) -> None:
@@ -234,6 +241,7 @@ def add_watch_parser(commands: Any, *, wanted: bool = True) -> None:
                                                               "textfile collector: a .prom file)")
     watch.add_argument("--secrets", metavar="FILE", help="secrets mapping, as for `batch`")
     watch.add_argument("--jobs", metavar="N", type=int, default=None, help="setups checked at the same time")
+    add_processes_option(watch)
     watch.add_argument("--keep-days", metavar="N", help="delete runs older than N days (default "
                                                         "$RELAY_CONSOLE_KEEP_DAYS, else 365; 0 keeps all)")
     add_allow_incomplete(watch)

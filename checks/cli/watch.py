@@ -88,7 +88,8 @@ def run_watch_command(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[s
             started = clock()
             progress = batch_progress(args, stderr)
             try:
-                result = run_cycle(store, inputs.setups, environ=inputs.lookup, jobs=inputs.jobs, webhook_url=url,
+                result = run_cycle(store, inputs.setups, environ=inputs.lookup, jobs=inputs.jobs,
+                                   processes=inputs.processes, webhook_url=url,
                                    hide=inputs.hidden,
                                    metrics_file=args.metrics_file, keep_days=keep, user=user, observer=progress,
                                    deps=deps)

@@ -35,12 +35,13 @@ class CycleResult:
 
 
 def run_cycle(store: RunStore, setups: Sequence[BatchSetup], *, environ: Mapping[str, str],
-              jobs: int = DEFAULT_JOBS, webhook_url: str | None = None, metrics_file: str | Path | None = None,
+              jobs: int = DEFAULT_JOBS, processes: int = 1, webhook_url: str | None = None,
+              metrics_file: str | Path | None = None,
               keep_days: int = 0, user: str = "", hide: Sequence[str] = (), observer: Any = None,
               deps: Any = None, send: Callable[..., Delivery] = deliver) -> CycleResult:
     """Check, save, compare with each setup's previous run, alert, write metrics (see the module docstring)."""
     batch, saved, previous = save_batch(store, setups, source=Source.WATCH, user=user, hide=hide, observer=observer,
-                                        environ=environ, jobs=jobs, deps=deps)
+                                        environ=environ, jobs=jobs, processes=processes, deps=deps)
     raised = [alert for run in saved for alert in alerts_for(previous.get(run.setup), run)]
     delivery, pending = None, 0
     if webhook_url:
@@ -52,7 +53,6 @@ def run_cycle(store: RunStore, setups: Sequence[BatchSetup], *, environ: Mapping
             store.mark_alerts([alert_id for alert_id, _ in waiting], delivered=delivery.delivered)
             pending = 0 if delivery.delivered else len(waiting)
     if metrics_file:
-
         reports = {o.name: o.report for o in batch.outcomes}
         write_metrics(metrics_file, [(run, reports[run.setup]) for run in saved if run.setup in reports])
     pruned = store.prune(keep_days) if keep_days else 0
