@@ -1,35 +1,17 @@
-"""The ordered checklist: each check's id, title, prerequisites and its function."""
+"""The ordered checklist: each check's id, title, prerequisites and the loader of its function."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checks.dns.host import check_host
-from checks.dns.mx import check_mx
-from checks.domain.dkim import check_dkim
-from checks.domain.dmarc import check_dmarc
-from checks.domain.spf import check_spf
 from checks.model import CheckId, Finding
-from checks.oauth.client import check_client
-from checks.oauth.scopes import check_scopes
-from checks.oauth.secret_expiry import check_secret_expiry
-from checks.oauth.sender import check_graph_sender
-from checks.oauth.tenant import check_tenant
-from checks.oauth.token import check_token
 from checks.run_state import CheckContext
-from checks.settings.check import check_settings
 from checks.settings.config import AuthMethod, RelayConfig, Security
 from checks.settings.profiles import relay_provider
 from checks.settings.providers import provider_managed_domain
-from checks.smtp.auth import check_auth_mechanisms, check_credentials
-from checks.smtp.greeting import check_greeting
-from checks.smtp.message import check_send_test
-from checks.smtp.port import check_port
-from checks.smtp.sender import check_mail_from
-from checks.smtp.tls import check_tls
 
-CheckFunction = Callable[..., Finding]
+CheckFunction = Callable[[CheckContext], Finding]
 OAUTH = (AuthMethod.OAUTH2, AuthMethod.OAUTH2_APP)
 
 
@@ -43,16 +25,15 @@ def _none(config: RelayConfig) -> tuple[CheckId, ...]:
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """One checklist entry. `requires` must pass (or warn) first; `after` must merely have finished (its results
-    are read); `--only` brings in both."""
+    """One checklist entry. `load` returns the check function (importing its module on first use); `requires`
+    must pass (or warn) first; `after` must merely have finished (its results are read); `--only` brings in both."""
 
     id: CheckId
     title: str
-    function: CheckFunction
+    load: Callable[[], CheckFunction]
     applies: Callable[[RelayConfig], bool] = _always
     requires: Callable[[RelayConfig], tuple[CheckId, ...]] = _none
     after: Callable[[RelayConfig], tuple[CheckId, ...]] = _none
-
 
 
 def _own_domain(config: RelayConfig) -> bool:
@@ -60,54 +41,152 @@ def _own_domain(config: RelayConfig) -> bool:
     return config.sender_domain is not None and not provider_managed_domain(config.sender_domain)
 
 
-def check_sender(ctx: CheckContext) -> Finding:
-    """`sender`: MAIL FROM on the relay for passwords; for OAuth2 the sender must be the token user's primary address."""
-    return check_graph_sender(ctx) if ctx.config.auth in OAUTH else check_mail_from(ctx)
-
-
 def _secure(config: RelayConfig) -> tuple[CheckId, ...]:
     """The last step before AUTH: TLS after STARTTLS; the greeting (EHLO) for implicit TLS or none."""
     return (CheckId.TLS,) if config.security is Security.STARTTLS else (CheckId.SMTP_GREETING,)
 
 
+# Loaders: each check's module is imported when the check first runs, on the runner's worker thread. A run then
+# imports only the check families its plan needs (no OAuth2 code for a password setup), and a step's module loads
+# while the step before it waits for the server. Editors and linters follow these imports like any other.
+
+
+def _settings() -> CheckFunction:
+    from checks.settings.check import check_settings
+    return check_settings
+
+
+def _host() -> CheckFunction:
+    from checks.dns.host import check_host
+    return check_host
+
+
+def _mx() -> CheckFunction:
+    from checks.dns.mx import check_mx
+    return check_mx
+
+
+def _spf() -> CheckFunction:
+    from checks.domain.spf import check_spf
+    return check_spf
+
+
+def _dkim() -> CheckFunction:
+    from checks.domain.dkim import check_dkim
+    return check_dkim
+
+
+def _dmarc() -> CheckFunction:
+    from checks.domain.dmarc import check_dmarc
+    return check_dmarc
+
+
+def _port() -> CheckFunction:
+    from checks.smtp.port import check_port
+    return check_port
+
+
+def _greeting() -> CheckFunction:
+    from checks.smtp.greeting import check_greeting
+    return check_greeting
+
+
+def _tls() -> CheckFunction:
+    from checks.smtp.tls import check_tls
+    return check_tls
+
+
+def _auth_mechanisms() -> CheckFunction:
+    from checks.smtp.auth import check_auth_mechanisms
+    return check_auth_mechanisms
+
+
+def _tenant() -> CheckFunction:
+    from checks.oauth.tenant import check_tenant
+    return check_tenant
+
+
+def _client() -> CheckFunction:
+    from checks.oauth.client import check_client
+    return check_client
+
+
+def _secret_expiry() -> CheckFunction:
+    from checks.oauth.secret_expiry import check_secret_expiry
+    return check_secret_expiry
+
+
+def _token() -> CheckFunction:
+    from checks.oauth.token import check_token
+    return check_token
+
+
+def _scopes() -> CheckFunction:
+    from checks.oauth.scopes import check_scopes
+    return check_scopes
+
+
+def _credentials() -> CheckFunction:
+    from checks.smtp.auth import check_credentials
+    return check_credentials
+
+
+def _send_test() -> CheckFunction:
+    from checks.smtp.message import check_send_test
+    return check_send_test
+
+
+def _sender() -> CheckFunction:
+    return _check_sender
+
+
+def _check_sender(ctx: CheckContext) -> Finding:
+    """`sender`: MAIL FROM on the relay for passwords; for OAuth2 the sender must be the token user's primary address."""
+    if ctx.config.auth in OAUTH:
+        from checks.oauth.sender import check_graph_sender
+        return check_graph_sender(ctx)
+    from checks.smtp.sender import check_mail_from
+    return check_mail_from(ctx)
+
+
 CHECKLIST: tuple[CheckSpec, ...] = (
-    CheckSpec(CheckId.SETTINGS, "Settings match the setup guide", check_settings),
-    CheckSpec(CheckId.DNS_HOST, "Relay host name resolves", check_host),
-    CheckSpec(CheckId.DNS_MX, "Sender domain's mail provider (MX)", check_mx,
+    CheckSpec(CheckId.SETTINGS, "Settings match the setup guide", _settings),
+    CheckSpec(CheckId.DNS_HOST, "Relay host name resolves", _host),
+    CheckSpec(CheckId.DNS_MX, "Sender domain's mail provider (MX)", _mx,
               applies=lambda c: c.sender_domain is not None),
-    CheckSpec(CheckId.DOMAIN_SPF, "Sender domain's SPF authorises the relay", check_spf, applies=_own_domain),
-    CheckSpec(CheckId.DOMAIN_DKIM, "Sender domain's DKIM selectors", check_dkim,
+    CheckSpec(CheckId.DOMAIN_SPF, "Sender domain's SPF authorises the relay", _spf, applies=_own_domain),
+    CheckSpec(CheckId.DOMAIN_DKIM, "Sender domain's DKIM selectors", _dkim,
               applies=lambda c: _own_domain(c) and relay_provider(c) is not None),
-    CheckSpec(CheckId.DOMAIN_DMARC, "Sender domain's DMARC policy and alignment", check_dmarc, applies=_own_domain,
+    CheckSpec(CheckId.DOMAIN_DMARC, "Sender domain's DMARC policy and alignment", _dmarc, applies=_own_domain,
               after=lambda c: (CheckId.DOMAIN_SPF, CheckId.DOMAIN_DKIM)),
-    CheckSpec(CheckId.PORT, "Port reachable", check_port,
+    CheckSpec(CheckId.PORT, "Port reachable", _port,
               requires=lambda c: () if c.connect_to else (CheckId.DNS_HOST,)),
-    CheckSpec(CheckId.SMTP_GREETING, "SMTP greeting and EHLO", check_greeting,
+    CheckSpec(CheckId.SMTP_GREETING, "SMTP greeting and EHLO", _greeting,
               requires=lambda c: (CheckId.TLS,) if c.security is Security.TLS else (CheckId.PORT,)),
-    CheckSpec(CheckId.TLS, "TLS encryption and certificate", check_tls,
+    CheckSpec(CheckId.TLS, "TLS encryption and certificate", _tls,
               applies=lambda c: c.security is not Security.NONE,
               requires=lambda c: (CheckId.PORT,) if c.security is Security.TLS else (CheckId.SMTP_GREETING,)),
-    CheckSpec(CheckId.AUTH_MECHANISMS, "SMTP AUTH offered", check_auth_mechanisms,
+    CheckSpec(CheckId.AUTH_MECHANISMS, "SMTP AUTH offered", _auth_mechanisms,
               applies=lambda c: c.auth is not AuthMethod.NONE, requires=_secure),
-    CheckSpec(CheckId.OAUTH_TENANT, "Tenant ID and tenant discovery", check_tenant,
+    CheckSpec(CheckId.OAUTH_TENANT, "Tenant ID and tenant discovery", _tenant,
               applies=lambda c: c.auth in OAUTH),
-    CheckSpec(CheckId.OAUTH_CLIENT, "Client ID and client secret", check_client,
+    CheckSpec(CheckId.OAUTH_CLIENT, "Client ID and client secret", _client,
               applies=lambda c: c.auth in OAUTH, requires=lambda c: (CheckId.OAUTH_TENANT,)),
-    CheckSpec(CheckId.OAUTH_SECRET_EXPIRY, "Client secret expiry", check_secret_expiry,
+    CheckSpec(CheckId.OAUTH_SECRET_EXPIRY, "Client secret expiry", _secret_expiry,
               applies=lambda c: c.auth in OAUTH, after=lambda c: (CheckId.OAUTH_CLIENT,)),
-    CheckSpec(CheckId.OAUTH_TOKEN, "Access token for SMTP", check_token,
+    CheckSpec(CheckId.OAUTH_TOKEN, "Access token for SMTP", _token,
               applies=lambda c: c.auth in OAUTH, requires=lambda c: (CheckId.OAUTH_CLIENT,)),
-    CheckSpec(CheckId.OAUTH_SCOPES, "Token permissions (scopes)", check_scopes,
+    CheckSpec(CheckId.OAUTH_SCOPES, "Token permissions (scopes)", _scopes,
               applies=lambda c: c.auth in OAUTH, requires=lambda c: (CheckId.OAUTH_TOKEN,)),
-    CheckSpec(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", check_credentials,
+    CheckSpec(CheckId.AUTH_CREDENTIALS, "SMTP sign-in", _credentials,
               applies=lambda c: c.auth is not AuthMethod.NONE,
               requires=lambda c: (CheckId.AUTH_MECHANISMS,) + ((CheckId.OAUTH_TOKEN,) if c.auth in OAUTH else ())),
-    CheckSpec(CheckId.SENDER, "Sender address allowed", check_sender,
+    CheckSpec(CheckId.SENDER, "Sender address allowed", _sender,
               applies=lambda c: c.sender_domain is not None,
               requires=lambda c: (CheckId.OAUTH_TOKEN,) if c.auth in OAUTH
               else ((CheckId.AUTH_CREDENTIALS,) if c.auth is not AuthMethod.NONE else _secure(c)),
               after=lambda c: (CheckId.AUTH_CREDENTIALS,) if c.auth in OAUTH else ()),
-    CheckSpec(CheckId.SEND_TEST, "Test message accepted", check_send_test,
+    CheckSpec(CheckId.SEND_TEST, "Test message accepted", _send_test,
               applies=lambda c: c.send_test_to is not None, requires=lambda c: (CheckId.SENDER,)),
 )
 

@@ -16,6 +16,7 @@ from checks.settings.secret import Secret
 from checks.target_policy import TargetPolicy
 
 if TYPE_CHECKING:  # annotations only: the objects are made by the checks that own them
+    import socket
     import ssl
 
     from checks.oauth.http import TimedHttp
@@ -66,7 +67,9 @@ class RunState:
     _secrets: set[str] = field(default_factory=set, init=False, repr=False)
     _ssl_context: ssl.SSLContext | None = field(default=None, init=False, repr=False)
     _http: TimedHttp | None = field(default=None, init=False, repr=False)
-    smtp: BoundedSMTP | None = None  # port: the one SMTP conversation every SMTP step continues
+    _dns_answers: Any = field(default=None, init=False, repr=False)
+    socket: socket.socket | None = None  # port: the connection, until the first SMTP step starts the conversation
+    smtp: BoundedSMTP | None = None  # the first SMTP step: the one SMTP conversation every later step continues
     msal_app: Any = None  # the run's MSAL application (oauth.client, or the first OAuth2 check needing it)
     app_token: Secret | None = None  # oauth.client: the app-only Exchange token
     smtp_token: Secret | None = None  # oauth.token: the access token auth.credentials sends with XOAUTH2
@@ -95,6 +98,13 @@ class RunState:
                 self._ssl_context = make()
             return self._ssl_context
 
+    def dns_answers(self, make: Callable[[], Any]) -> Any:
+        """The run's DNS answer cache (a dns.resolver.Cache), made on first use: one question, one query per run."""
+        with self._lock:
+            if self._dns_answers is None:
+                self._dns_answers = make()
+            return self._dns_answers
+
     def http(self, make: Callable[[], TimedHttp]) -> TimedHttp:
         """The HTTPS client for Entra ID and Graph, made on first use (OAuth2 checks run in parallel)."""
         with self._lock:
@@ -103,11 +113,12 @@ class RunState:
             return self._http
 
     def close(self) -> None:
-        """Say goodbye to the SMTP server and close the HTTPS client; never raises."""
+        """Say goodbye to the SMTP server (or close the bare connection) and close the HTTPS client; never raises."""
         with self._lock:
-            smtp, http, self._http = self.smtp, self._http, None
+            sock, smtp, http, self._http = self.socket, self.smtp, self._http, None
+        super().__setattr__("socket", None)
         super().__setattr__("smtp", None)
-        for closer in (getattr(smtp, "goodbye", None), getattr(http, "close", None)):
+        for closer in (getattr(sock, "close", None), getattr(smtp, "goodbye", None), getattr(http, "close", None)):
             if closer is not None:
                 with contextlib.suppress(Exception):  # closing must never mask a verdict
                     closer()
@@ -147,6 +158,12 @@ class CheckContext:
     def step_timeout(self) -> float:
         """Seconds one network step may take: the per-step timeout, capped by the run deadline."""
         return max(0.001, min(self.config.timeout, self.deadline.remaining()))
+
+    def waited(self) -> str:
+        """'within 10 s', or 'before the run deadline of 5 s ran out' when the deadline cut the wait short."""
+        if self.deadline.expired:
+            return f"before the run deadline of {self.config.deadline:g} s ran out"
+        return f"within {self.config.timeout:g} s"
 
     def add_secret(self, value: str) -> None:
         self.state.add_secret(value)

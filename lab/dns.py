@@ -173,6 +173,7 @@ class _Server:
                  lose_first: frozenset[str] = frozenset()) -> None:
         self.zone, self.silent, self.delay, self.host = zone, silent, delay, host
         self.lose_first, self.lost, self.lost_lock = lose_first, set(), threading.Lock()
+        self.asked: list[tuple[str, str]] = []  # (name, type) of every question, in arrival order
         self.stopping = threading.Event()
         family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
         self.udp, self.tcp = self._bind_pair(family, host, port)
@@ -257,6 +258,8 @@ class _Server:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
             return None
+        if len(query.question) == 1:
+            self.asked.append((_key(query.question[0].name), dns.rdatatype.to_text(query.question[0].rdtype)))
         if len(query.question) == 1 and _key(query.question[0].name) in self.silent:
             return None
         if not tcp and len(query.question) == 1 and self._lose(query.question[0]):
@@ -322,6 +325,11 @@ class RunningDns:
     def nameserver(self) -> str:
         """The value for the `nameserver` setting / `--nameserver`: 'IP:PORT'."""
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def asked(self) -> list[tuple[str, str]]:
+        """(name, type) of every question received so far, in arrival order."""
+        return list(self._server.asked)
 
     def stop(self) -> None:
         self._server.stop()

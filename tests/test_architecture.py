@@ -1,8 +1,11 @@
-"""The engine's shape: no import circles, the engine never imports the UI or the lab, CheckId follows the checklist."""
+"""The engine's shape: no import circles, the engine never imports the UI or the lab, a run imports only the check
+families its plan needs, CheckId follows the checklist."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from checks.audit.run import AUDIT_CHECKS
@@ -129,11 +132,18 @@ def function_level_imports(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def test_given_the_project_when_imports_sit_inside_functions_then_only_the_cli_defers_project_modules():
-    # Given the modules outside the CLI (whose start-up loads only the command that runs)
+DEFERRING = {  # the modules allowed to import project modules inside functions, and why
+    "checks.cli": "the CLI loads only the command that runs",
+    "checks.registry": "a check's module loads when the check first runs",
+    "checks.knowledge.network": "the catalog loads on the first network failure to explain, not before a connect",
+}
+
+
+def test_given_the_project_when_imports_sit_inside_functions_then_only_the_cli_and_the_registry_defer_modules():
+    # Given the modules outside the CLI and the registry
     hidden = sorted(
         f"{path.relative_to(ROOT)}:{line} imports {name}"
-        for module, path in module_files().items() if not module.startswith("checks.cli")
+        for module, path in module_files().items() if not module.startswith(tuple(DEFERRING))
         for line, name in function_level_imports(path)
         if name.split(".")[0] in PACKAGES
     )
@@ -152,3 +162,16 @@ def test_check_ids_are_declared_in_checklist_order():
     order = [spec.id for spec in CHECKLIST] + [check_id for check_id, *_ in AUDIT_CHECKS]
     # Then CheckId lists exactly these ids, in that order (reports and imports sort by it)
     assert list(CheckId) == order
+
+
+def test_given_a_run_when_it_ends_then_it_imported_only_the_families_its_plan_needed():
+    # Given a fresh interpreter and a Gmail app-password setup, running only the `settings` check
+    code = ("import sys; from checks import config_from_values, run_checklist; run_checklist(config_from_values("
+            "{'profile': 'gmail', 'username': 'a@gmail.com', 'password': 'x'}), only=['settings']); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('checks.oauth', 'checks.domain', "
+            "'checks.smtp', 'checks.dns', 'checks.knowledge.catalog', 'msal', 'checkdmarc', 'smtplib')))))")
+    # When it runs
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    # Then no OAuth2, sender-domain, SMTP or DNS check module (nor the catalog, MSAL or smtplib) was imported
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == ""

@@ -50,6 +50,19 @@ def test_each_sender_domain_case_gets_its_own_warning_or_pass(lab_dns, sender, c
     assert status is Status.PASS or result.remediation
 
 
+def test_a_question_an_earlier_check_asked_is_answered_from_the_runs_own_cache(lab_dns):
+    # Given a sender domain whose MX both dns.mx and, later, DMARC (for its report addresses) look up
+    with start_dns(LAB_ZONE) as dns_server:
+        # When the checklist's DNS part runs twice
+        domain_report(dns_server.nameserver, "relay@contoso.example")
+        first_run = dns_server.asked
+        domain_report(dns_server.nameserver, "relay@contoso.example")
+        second_run = dns_server.asked[len(first_run):]
+    # Then each run asked for that MX once: DMARC reused dns.mx's answer, and no answer outlived its run
+    assert first_run.count(("contoso.example", "MX")) == 1
+    assert second_run.count(("contoso.example", "MX")) == 1
+
+
 def test_missing_dkim_points_to_where_signing_is_turned_on(lab_dns):
     result = domain_report(lab_dns.nameserver, "a@dkim-missing.example").result("domain.dkim")
     assert "Defender" in result.remediation and "selector2._domainkey" in result.remediation

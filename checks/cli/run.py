@@ -97,7 +97,6 @@ def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] 
         text = terminal.render_table(report, verbose=args.verbose, unicode=terminal.supports_unicode(stdout))
         stdout.write(guard(text, secrets))
     else:
-
         stdout.write(guard(render(report, args.format), secrets))
     stdout.flush()
     status = exit_status(report.verdict, allow_incomplete=args.allow_incomplete)
@@ -107,7 +106,6 @@ def _run_config(config: Any, args: argparse.Namespace, *, only: tuple[Any, ...] 
 
 
 def _terminal_width() -> int:
-
     return max(60, shutil.get_terminal_size((100, 24)).columns)
 
 

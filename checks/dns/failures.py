@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.dns.lookup import (
-    SYSTEM,
-    make_resolver,
-    resolver_label,
-)
+from checks.dns.lookup import SYSTEM, dnspython, make_resolver, resolver_label
 from checks.knowledge.guide import GuideSection
 from checks.model import Facts, Finding, Status
 from checks.run_state import CheckContext
@@ -18,7 +14,8 @@ FIX_DNS_SERVER = ("Check the DNS server / firewall for port 53 (UDP and TCP): fr
 
 
 def resolver_for(ctx: CheckContext) -> tuple[Any, str]:
-    resolver = make_resolver(ctx.config, injected=ctx.deps.resolver, timeout=ctx.step_timeout())
+    answers = ctx.state.dns_answers(lambda: dnspython().resolver.Cache())
+    resolver = make_resolver(ctx.config, injected=ctx.deps.resolver, timeout=ctx.step_timeout(), answers=answers)
     if resolver is not None and ctx.deps.resolver is None and ctx.config.nameserver is None:
         return resolver, SYSTEM
     return resolver, resolver_label(ctx.config, resolver)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from checks.settings.config import RelayConfig
 from checks.settings.limits import DNS_TRIES_PER_STEP
+from checks.workers import DaemonExecutor
 
 if TYPE_CHECKING:
     import dns.resolver
@@ -37,8 +37,12 @@ def dnspython() -> ModuleType:
     return dns
 
 
-def make_resolver(config: RelayConfig, *, injected: Any = None, timeout: float) -> dns.resolver.Resolver | None:
-    """The resolver for this run: injected, else the configured nameserver, else the system's (None if unusable)."""
+def make_resolver(config: RelayConfig, *, injected: Any = None, timeout: float,
+                  answers: Any = None) -> dns.resolver.Resolver | None:
+    """The resolver for this run: injected, else the configured nameserver, else the system's (None if unusable).
+
+    `answers` (a dns.resolver.Cache) is the run's own: a question asked by two checks (the sender domain's MX by
+    dns.mx and checkdmarc, its TXT by dns.mx, SPF and DMARC) goes out once, and no answer outlives the run."""
     if injected is not None:
         return injected
     dns = dnspython()
@@ -54,6 +58,8 @@ def make_resolver(config: RelayConfig, *, injected: Any = None, timeout: float) 
             return None  # no /etc/resolv.conf (or no nameserver in it): fall back to getaddrinfo
     resolver.lifetime = timeout
     resolver.timeout = timeout / DNS_TRIES_PER_STEP  # per try: a lost UDP packet is asked again in time
+    if answers is not None:
+        resolver.cache = answers
     return resolver
 
 
@@ -115,9 +121,9 @@ def query(resolver: Any, qname: str, rtype: str, *, lifetime: float) -> Lookup:
 
 def query_all(resolver: Any, questions: list[tuple[str, str]], *, lifetime: float) -> list[Lookup]:
     """Several questions at once; the whole batch takes about one `lifetime` at most."""
-    with ThreadPoolExecutor(max_workers=len(questions), thread_name_prefix="dns") as pool:
-        futures = [pool.submit(query, resolver, name, rtype, lifetime=lifetime) for name, rtype in questions]
-        return [f.result() for f in futures]
+    pool = DaemonExecutor(len(questions), name="dns")
+    futures = [pool.submit(query, resolver, name, rtype, lifetime=lifetime) for name, rtype in questions]
+    return [f.result() for f in futures]
 
 
 def getaddrinfo_addresses(host: str, *, timeout: float) -> tuple[list[str], str, BaseException | None]:

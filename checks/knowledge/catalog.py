@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from checks.knowledge.aadsts_codes import codes_in
@@ -16,7 +15,7 @@ from checks.knowledge.guide import GuideSection
 from checks.knowledge.tables import aadsts_meaning
 from checks.model import Command, CommandLanguage
 
-DATA_FILE = "catalog.toml"
+DATA_FILE = Path(__file__).with_name("catalog.toml")
 MAX_INPUT_CHARS = 200_000  # one reply (explain_reply, explain_aadsts); whole pastes go through checks.knowledge.reader
 MAX_MATCHED_CHARS = 2_000  # the reply text kept in an explanation
 MAX_RESULTS = 50  # explain_all stops after this many distinct explanations
@@ -190,7 +189,9 @@ def _clients(data: Mapping[str, Any]) -> tuple[Client, ...]:
 @lru_cache(maxsize=1)
 def _catalog() -> _Catalog:
     """The catalog, read once from the data file next to this module."""
-    data = tomllib.loads(resources.files(__package__).joinpath(DATA_FILE).read_text(encoding="utf-8"))
+    import tomllib  # lazy: read once, on the first explanation (a passing run never reads the catalog)
+
+    data = tomllib.loads(DATA_FILE.read_text(encoding="utf-8"))
     snippets = data.get("snippets", {})
     by_id: dict[str, dict[str, Any]] = {}
     smtp: list[_Entry] = []

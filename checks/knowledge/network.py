@@ -7,7 +7,6 @@ building failed...), so the checklist and the decoder hand out the same commands
 
 from __future__ import annotations
 
-from checks.knowledge.catalog import commands_for
 from checks.model import Command
 
 # live failure (check id . kind) -> the catalog's [[net]] entry that explains the same failure in a paste
@@ -28,4 +27,6 @@ def live_commands(failure: str, host: str, port: int | str) -> tuple[Command, ..
     entry_id = LIVE_FAILURES.get(failure)
     if entry_id is None:
         return ()
+    from checks.knowledge.catalog import commands_for  # lazy: a check that connects never loads the catalog
+
     return commands_for(entry_id, {"host": host, "port": str(port)})

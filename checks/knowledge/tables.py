@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
-TABLES_FILE = "tables.toml"
+TABLES_FILE = Path(__file__).with_name("tables.toml")
 TABLE_NAMES = {
     "exchange": "Exchange Online: Email non-delivery reports and SMTP errors",
     "gmail": "Google: Gmail SMTP errors and codes",
@@ -43,7 +42,9 @@ class Coverage:
 @lru_cache(maxsize=1)
 def rows() -> tuple[Row, ...]:
     """Every row of the three tables, in table order."""
-    data: dict[str, Any] = tomllib.loads(resources.files(__package__).joinpath(TABLES_FILE).read_text("utf-8"))
+    import tomllib  # lazy: read once, when the tables are first asked for
+
+    data: dict[str, Any] = tomllib.loads(TABLES_FILE.read_text("utf-8"))
     out = []
     for table in TABLE_NAMES:
         for raw in data.get(table, ()):

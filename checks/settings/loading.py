@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import ssl
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -150,6 +149,8 @@ def parse_toml(data: str | bytes) -> dict[str, Any]:
     if len(data) > MAX_SETTINGS_BYTES:
         raise InvalidSettings([FieldError("config", f"is larger than {MAX_SETTINGS_BYTES // 1024} KiB; "
                                                     "not a settings file")])
+    import tomllib  # lazy: only settings files are TOML; a run from options alone does not load the parser
+
     try:
         values = tomllib.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -15,12 +15,7 @@ from checks.settings.config import AuthMethod, Security
 from checks.settings.profiles import profile
 from checks.settings.providers import Provider, provider_of_host
 from checks.settings.secret import Secret
-from checks.smtp.conversation import (
-    Step,
-    broken_conversation,
-    conversation,
-    waited,
-)
+from checks.smtp.conversation import Step, broken_conversation, conversation
 from checks.smtp.facts import Mechanisms, SignedIn
 from checks.smtp.session import BoundedSMTP, ProtocolViolation, SmtpReply
 
@@ -100,7 +95,7 @@ def _auth_unanswered(ctx: CheckContext, step: Step) -> Finding:
     if ctx.deadline.expired:
         fix += f" The whole run may take {ctx.config.deadline:g} s: raise the deadline for a slow server."
     return Finding(
-        Status.FAIL, f"No reply to AUTH {waited(ctx)}, although the greeting, TLS and EHLO worked.",
+        Status.FAIL, f"No reply to AUTH {ctx.waited()}, although the greeting, TLS and EHLO worked.",
         details="The server is holding back its answer to the sign-in. Servers do this after failed sign-ins "
                 "from the same address (an authentication penalty or tarpit, e.g. Dovecot's per-IP delay), or "
                 "while their password backend (LDAP, a database) does not answer.",

@@ -1,61 +1,20 @@
-"""The run's one SMTP conversation and what every SMTP step shares: where to connect, its transcript, broken-conversation verdicts."""
+"""The run's one SMTP conversation and what every SMTP step shares: its transcript, broken-conversation verdicts."""
 
 from __future__ import annotations
 
 import smtplib
-import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from checks.dns.facts import HostAddresses
 from checks.knowledge.guide import GuideSection
-from checks.model import CheckId, Facts, Finding, Status
+from checks.model import Finding, Status
 from checks.redact import redact, secret_values
 from checks.run_state import CheckContext
 from checks.smtp.session import BoundedSMTP, ProtocolViolation
 
 
-@dataclass(frozen=True)
-class Target(Facts):
-    """Where the SMTP conversation connects (the port check's facts once connected)."""
-
-    address: str
-    port: int
-    latency_ms: float | None = None  # how long the TCP connect took, when it did
-
-
-def targets(ctx: CheckContext) -> list[Target]:
-    """Where to connect: the --connect-to override, else every address dns.host found (IPv4 first)."""
-    config = ctx.config
-    if config.connect_address:
-        host, port = config.connect_address
-        return [Target(host.strip("[]"), port)]
-    found = ctx.facts(CheckId.DNS_HOST, HostAddresses)
-    return [Target(a, config.port) for a in (found.addresses if found else ())]
-
-
-def connect(target: Target, timeout: float) -> socket.socket:
-    family = socket.AF_INET6 if ":" in target.address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect((target.address, target.port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
 def run_mask(ctx: CheckContext) -> Callable[[str], str]:
     """Masks every secret of the run (settings, tokens, AUTH payloads sent so far) in text from the server."""
     return lambda text: redact(text, secret_values(ctx.config, ctx.run_secrets()))
-
-
-def waited(ctx: CheckContext) -> str:
-    """'within 10 s', or 'before the run deadline (5 s) ran out' when the deadline cut the wait short."""
-    if ctx.deadline.expired:
-        return f"before the run deadline of {ctx.config.deadline:g} s ran out"
-    return f"within {ctx.config.timeout:g} s"
 
 
 NOT_SMTP_SIGNATURES = (
@@ -69,10 +28,16 @@ NOT_SMTP_SIGNATURES = (
 
 
 def conversation(ctx: CheckContext) -> BoundedSMTP:
-    smtp = ctx.state.smtp
-    if smtp is None:
-        raise RuntimeError("no SMTP conversation: the port check did not connect")
-    return smtp
+    """The run's SMTP conversation, started by the first SMTP step on the socket the port check connected."""
+    state = ctx.state
+    if state.smtp is None:
+        if state.socket is None:
+            raise RuntimeError("no SMTP conversation: the port check did not connect")
+        smtp = BoundedSMTP(local_hostname=ctx.config.ehlo_name, step_timeout=ctx.step_timeout,
+                           clock=ctx.deps.clock, on_secret=ctx.add_secret, mask=run_mask(ctx))
+        smtp.attach(state.socket, ctx.config.host)
+        state.smtp, state.socket = smtp, None
+    return state.smtp
 
 
 class Step:
@@ -99,12 +64,12 @@ def broken_conversation(step: Step, exc: Exception, *, waiting_for: str, ctx: Ch
         if ctx.deadline.expired:
             fix += f" The whole run may take {ctx.config.deadline:g} s: raise the deadline for a slow server."
         if partial:
-            return Finding(Status.FAIL, f"The {waiting_for} did not arrive complete {waited(ctx)}.",
+            return Finding(Status.FAIL, f"The {waiting_for} did not arrive complete {ctx.waited()}.",
                            details=f"The server started it but sent only {partial!r} - far too slowly (a tarpit, "
                                    "or a connection that stalls).",
                            remediation=fix, guide_section=GuideSection.NETWORK.value, reply=partial,
                            transcript=transcript)
-        return Finding(Status.FAIL, f"No {waiting_for} {waited(ctx)}.",
+        return Finding(Status.FAIL, f"No {waiting_for} {ctx.waited()}.",
                        details="The server accepted the connection and then said nothing.",
                        remediation=fix, guide_section=GuideSection.NETWORK.value, transcript=transcript)
     if isinstance(exc, ProtocolViolation):

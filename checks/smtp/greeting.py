@@ -11,16 +11,11 @@ from checks.run_state import CheckContext
 from checks.settings.config import Security
 from checks.settings.limits import SILENT_PROBE_SECONDS
 from checks.settings.providers import Provider, provider_of_host
-from checks.smtp.conversation import (
-    Step,
-    Target,
-    broken_conversation,
-    conversation,
-    recognise_service,
-)
+from checks.smtp.conversation import Step, broken_conversation, conversation, recognise_service
 from checks.smtp.facts import Greeting
 from checks.smtp.probe import tls_handshake_completes
 from checks.smtp.session import BoundedSMTP, ProtocolViolation, SmtpReply
+from checks.smtp.target import Target
 from checks.workers import DaemonExecutor
 
 TLS_RECORDS = ("\x15\x03", "\x16\x03")  # a TLS alert or handshake record: the port speaks TLS

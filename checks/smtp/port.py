@@ -12,15 +12,8 @@ from checks.settings.config import Security
 from checks.settings.limits import ALTERNATIVE_PROBE_SECONDS
 from checks.settings.profiles import profile, relay_provider
 from checks.settings.providers import alternative_port
-from checks.smtp.conversation import (
-    Target,
-    connect,
-    run_mask,
-    targets,
-    waited,
-)
 from checks.smtp.probe import smtp_greets, tls_handshake_completes
-from checks.smtp.session import BoundedSMTP
+from checks.smtp.target import Target, connect, targets
 
 
 def alternative_answers(address: str, port: int, security: Security, *, timeout: float, server_name: str) -> bool:
@@ -49,10 +42,7 @@ def check_port(ctx: CheckContext) -> Finding:
             failures.append((target, exc))
             continue
         latency_ms = (ctx.deps.clock() - started) * 1000
-        conversation = BoundedSMTP(local_hostname=config.ehlo_name, step_timeout=ctx.step_timeout,
-                                   clock=ctx.deps.clock, on_secret=ctx.add_secret, mask=run_mask(ctx))
-        conversation.attach(sock, config.host)
-        ctx.state.smtp = conversation
+        ctx.state.socket = sock  # the first SMTP step starts the conversation on it
         via = f" (via --connect-to for {config.host})" if config.connect_to else ""
         return Finding(
             Status.PASS, f"Connected to {target.address} port {target.port} in {latency_ms:.0f} ms{via}.",
@@ -77,7 +67,7 @@ def _unreachable(ctx: CheckContext, failures: list[tuple[Target, OSError]]) -> F
     kind = ""
     if isinstance(exc, TimeoutError):
         kind = "port.timeout"
-        summary = (f"No answer from {target.address} port {target.port} {waited(ctx)}: "
+        summary = (f"No answer from {target.address} port {target.port} {ctx.waited()}: "
                    f"the connection is silently dropped.")
         cause = (f"A firewall, the hosting provider or the ISP is dropping outbound traffic to port {target.port} "
                  f"(cloud hosts and some ISPs block outbound SMTP ports), or the server is down.")

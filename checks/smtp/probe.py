@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 
-from checks.smtp.conversation import Target, connect
+from checks.smtp.target import Target, connect
 from checks.smtp.tls_context import unverified_context
 
 

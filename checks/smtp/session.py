@@ -52,12 +52,14 @@ class SmtpReply:
 
 def printable(text: str, limit: int = MAX_TRANSCRIPT_LINE) -> str:
     """Show what a server sent without letting control characters or megabytes through."""
-    cleaned = visible(text[: limit + 1])
+    cleaned = _escaped(text[: limit + 1])
     return cleaned if len(cleaned) <= limit else cleaned[:limit] + "…"
 
 
-def visible(text: str) -> str:
+def _escaped(text: str) -> str:
     """`text` with every control or invisible formatting character written as \\xNN (ESC can no longer act)."""
+    if text.isprintable():  # nearly every line a server sends: no per-character work
+        return text
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
@@ -159,7 +161,7 @@ class BoundedSMTP(smtplib.SMTP):
             if lines and int(text[:3]) != code:
                 raise ProtocolViolation("a multi-line reply changed its code midway", printable(text, 200))
             code = int(text[:3])
-            lines.append(visible(text[4:]).encode("utf-8"))
+            lines.append(_escaped(text[4:]).encode("utf-8"))
             if len(lines) > MAX_REPLY_LINES:
                 raise ProtocolViolation(f"a reply ran over {MAX_REPLY_LINES} lines", printable(text, 200))
             if len(text) == 3 or text[3] == " ":

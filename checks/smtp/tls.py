@@ -15,9 +15,10 @@ from checks.run_state import CheckContext
 from checks.settings.config import Security
 from checks.settings.limits import CERTIFICATE_WARNING_DAYS
 from checks.settings.profiles import relay_provider
-from checks.smtp.conversation import Step, Target, broken_conversation, connect, conversation, run_mask, waited
+from checks.smtp.conversation import Step, broken_conversation, conversation, run_mask
 from checks.smtp.facts import CertificateFacts, Greeting, TlsFacts
 from checks.smtp.session import BoundedSMTP, ProtocolViolation
+from checks.smtp.target import Target, connect
 from checks.smtp.tls_context import client_context, unverified_context
 
 OLD_VERSIONS = ("SSLv3", "TLSv1", "TLSv1.1")
@@ -120,7 +121,7 @@ def _handshake_cut(ctx: CheckContext, step: Step) -> Finding:
 
 
 def _handshake_stalled(ctx: CheckContext, step: Step) -> Finding:
-    return Finding(Status.FAIL, f"No TLS handshake {waited(ctx)}: it was never completed.",
+    return Finding(Status.FAIL, f"No TLS handshake {ctx.waited()}: it was never completed.",
                    details="The server accepted the connection but never finished the TLS handshake (it stalls, "
                            "answers far too slowly, or is not a TLS service).",
                    remediation="Check that host, port and security match (587 + STARTTLS or 465 + implicit TLS) "
