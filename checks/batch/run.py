@@ -1,8 +1,8 @@
 """Batch runs: many relay setups checked concurrently (files: batch/file.py; reports: batch/report.py).
 
 Each setup runs `run_checklist` on a worker thread; at most `jobs` setups run at once (each uses up to
-MAX_PARALLEL_CHECKS threads of its own). With `processes` above one the threads are spread over that many worker
-processes (batch/processes.py), so the batch is not limited to one CPU core. A setup with invalid settings gets
+MAX_PARALLEL_CHECKS threads of its own). With `processes` above one the setups are shared between this process
+and `processes - 1` worker processes (batch/processes.py), so the batch is not limited to one CPU core. A setup with invalid settings gets
 one failing ``settings`` row; a setup whose run broke keeps the rows it finished and gets ``error`` rows for the
 rest. Observer callbacks run on the caller's thread.
 """
@@ -294,8 +294,8 @@ def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, process
               observer: BatchObserver | None = None, environ: Mapping[str, str] | None = None,
               deps: Dependencies | None = None, only: Iterable[CheckId | str] | None = None,
               runner: Runner | None = None, share_tls: bool = True) -> BatchReport:
-    """Check every setup, at most `jobs` at a time over `processes` worker processes (1: this process only); an
-    interrupt (Ctrl-C) returns what finished so far.
+    """Check every setup, at most `jobs` at a time, shared by `processes` processes (this one and processes - 1
+    workers); an interrupt (Ctrl-C) returns what finished so far.
 
     `environ` is where `*_env` references are looked up (default: os.environ; see `secrets_environ`).
     `runner` replaces run_checklist (tests). Observer callbacks run on this (the caller's) thread.
@@ -318,18 +318,21 @@ def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, process
     interrupted = False
     pool: ProcessPool | None = None
     executor = DaemonExecutor(min(jobs, max(1, len(setups))), name="batch")
+    here: set[Future] = set()  # the setups running in this process (one of the `processes`)
     if processes > 1:
         policy = deps.policy if deps is not None else TargetPolicy.from_environment(environ)
-        pool = ProcessPool(processes, _WorkerJob(_named_environ(setups, environ), policy, only_ids),
+        pool = ProcessPool(processes - 1, _WorkerJob(_named_environ(setups, environ), policy, only_ids),
                            threads=jobs)
 
     def submit(setup: BatchSetup) -> None:
-        if pool is not None:
+        here.intersection_update(running)
+        if pool is not None and (len(here) + 1) * processes > len(running) + 1:  # this process has its share
             future = pool.submit(setup)
         else:
             setup_deps = shared.deps_for(setup, deps) if shared is not None else deps
             future = executor.submit(run_setup, setup, environ=environ, deps=setup_deps, only=only_ids,
                                      runner=runner)
+            here.add(future)
         running[future] = (setup, time.monotonic())
         notify(observer, "on_setup_start", setup.name)
 

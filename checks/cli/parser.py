@@ -146,8 +146,8 @@ def add_batch_parser(commands: Any, *, wanted: bool = True) -> None:
 
 def add_processes_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--processes", metavar="N", type=int, default=None,
-                        help="worker processes sharing the --jobs (default: one per CPU core, at most 8, when there "
-                             "are more setups than --jobs; 1 keeps every setup in this process)")
+                        help="processes sharing the --jobs, this one included (default: one per CPU core, at most 8, "
+                             "when there are more setups than --jobs; 1 keeps every setup in this process)")
 
 
 def add_db_option(parser: Any, *, nested: bool = False) -> None:
