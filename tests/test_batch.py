@@ -351,28 +351,30 @@ def test_worker_processes_give_the_same_rows_in_file_order_and_no_secret_in_thei
 
 
 def test_a_worker_process_that_dies_costs_only_its_setups_and_the_batch_ends(smtp_lab, lab_settings):
-    # Given 10 setups whose server answers each reply after 0.2 s, in 2 worker processes
+    # Given 12 setups whose server answers each reply after 0.2 s, 6 at a time, shared with 1 worker process
     server = smtp_lab(reply_delay=0.2)
-    setups = [BatchSetup(f"s{i}", batch_values(lab_settings, server)) for i in range(10)]
+    setups = [BatchSetup(f"s{i:02d}", batch_values(lab_settings, server)) for i in range(12)]
 
-    class KillOneWorker:
-        killed = False
+    class KillTheWorker:
+        killed_after: list[str] = []
 
         def on_setup_start(self, name):
-            if name == "s9" and not self.killed:  # every setup is now handed out
+            if name == "s05":  # the first round is handed out: 3 setups here, 3 in the worker
                 os.kill(_worker_pids()[0], signal.SIGKILL)
-                self.killed = True
+            elif name > "s05":
+                self.killed_after.append(name)
 
-    # When one worker process is killed while both hold setups
+    # When the worker is killed while it holds setups
     started = time.monotonic()
-    batch = run_batch(setups, jobs=10, processes=2, observer=KillOneWorker(), environ={PW_VAR: server.account[1]})
-    # Then the batch ends with every setup: the other worker's are done, the dead one's are error rows saying why
-    assert time.monotonic() - started < 30
-    states = [o.state for o in batch.outcomes]
-    assert len(batch.outcomes) == 10 and SetupState.DONE in states and SetupState.CRASHED in states
-    lost = next(o for o in batch.outcomes if o.state is SetupState.CRASHED)
-    assert all(r.status is Status.ERROR for r in lost.report.results)
-    assert "worker 0 ended" in lost.report.results[0].summary or "worker 1 ended" in lost.report.results[0].summary
+    batch = run_batch(setups, jobs=6, processes=2, observer=KillTheWorker(), environ={PW_VAR: server.account[1]})
+    # Then the batch ends with every setup: the worker's are error rows naming it, all others ran here
+    assert time.monotonic() - started < 60
+    by_name = {o.name: o for o in batch.outcomes}
+    crashed = [o for o in batch.outcomes if o.state is SetupState.CRASHED]
+    assert len(batch.outcomes) == 12 and 1 <= len(crashed) <= 3
+    assert all(r.status is Status.ERROR for o in crashed for r in o.report.results)
+    assert all("batch worker 0 ended" in o.report.results[0].summary for o in crashed)
+    assert KillTheWorker.killed_after and all(by_name[n].state is SetupState.DONE for n in KillTheWorker.killed_after)
 
 
 def test_processes_is_checked_on_the_command_line(tmp_path):

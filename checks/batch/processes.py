@@ -71,6 +71,11 @@ class _Worker:
         self._send(pickle.dumps((work, threads)))
         threading.Thread(target=self._collect, name=f"{self.name} results", daemon=True).start()
 
+    @property
+    def working(self) -> bool:
+        with self._lock:
+            return not self._ended
+
     def load(self) -> int:
         with self._lock:
             return len(self.pending) if not self._ended else sys.maxsize
@@ -129,6 +134,11 @@ class ProcessPool:
     def __init__(self, processes: int, work: Callable[[Any], Any], *, threads: int) -> None:
         self._workers = [_Worker(work, threads, n) for n in range(processes)]
         self._ids = itertools.count()
+
+    @property
+    def working(self) -> bool:
+        """Whether a worker process is still there to take tasks."""
+        return any(worker.working for worker in self._workers)
 
     def submit(self, item: Any) -> Future:
         future: Future = Future()

@@ -1,10 +1,10 @@
 """Batch runs: many relay setups checked concurrently (files: batch/file.py; reports: batch/report.py).
 
 Each setup runs `run_checklist` on a worker thread; at most `jobs` setups run at once (each uses up to
-MAX_PARALLEL_CHECKS threads of its own). With `processes` above one the setups are shared between this process
-and `processes - 1` worker processes (batch/processes.py), so the batch is not limited to one CPU core. A setup with invalid settings gets
-one failing ``settings`` row; a setup whose run broke keeps the rows it finished and gets ``error`` rows for the
-rest. Observer callbacks run on the caller's thread.
+MAX_PARALLEL_CHECKS threads of its own). With `processes` above one the setups are shared between this process and
+`processes - 1` worker processes (batch/processes.py), so the batch is not limited to one CPU core. A setup with
+invalid settings gets one failing ``settings`` row; a setup whose run broke keeps the rows it finished and gets
+``error`` rows for the rest. Observer callbacks run on the caller's thread.
 """
 
 from __future__ import annotations
@@ -326,7 +326,7 @@ def run_batch(setups: Sequence[BatchSetup], *, jobs: int = DEFAULT_JOBS, process
 
     def submit(setup: BatchSetup) -> None:
         here.intersection_update(running)
-        if pool is not None and (len(here) + 1) * processes > len(running) + 1:  # this process has its share
+        if pool is not None and pool.working and (len(here) + 1) * processes > len(running) + 1:  # ours are busy
             future = pool.submit(setup)
         else:
             setup_deps = shared.deps_for(setup, deps) if shared is not None else deps
