@@ -46,7 +46,7 @@ def main() -> None:
     only = [part.strip() for part in args.only.split(",")] if args.only else None
 
     from checks.batch.file import BatchSetup
-    from checks.batch.processes import auto_processes
+    from checks.batch.processes import auto_processes, usable_cpus
     from checks.batch.run import run_batch, run_setup
 
     with LabProcess(args.delay, "m365") as lab:
@@ -67,7 +67,7 @@ def main() -> None:
         baseline = per_setup * args.setups
         batches = []
         for jobs in args.jobs:
-            processes = (auto_processes(args.setups, jobs, os.cpu_count()) if args.processes is None
+            processes = (auto_processes(args.setups, jobs, usable_cpus()) if args.processes is None
                          else args.processes)
             cpu, children = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()

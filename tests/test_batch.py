@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from checks.batch.file import BatchFileError, BatchSetup, load_batch, load_secrets, secrets_environ
+from checks.batch.processes import auto_processes
 from checks.batch.report import batch_to_csv, batch_to_json, problem_counts, summary_rows
 from checks.batch.run import BATCH_COLUMNS, SetupState, run_batch
 from checks.cli.main import main
@@ -375,6 +376,16 @@ def test_a_worker_process_that_dies_costs_only_its_setups_and_the_batch_ends(smt
     assert all(r.status is Status.ERROR for o in crashed for r in o.report.results)
     assert all("batch worker 0 ended" in o.report.results[0].summary for o in crashed)
     assert KillTheWorker.killed_after and all(by_name[n].state is SetupState.DONE for n in KillTheWorker.killed_after)
+
+
+def test_worker_processes_are_used_only_when_the_batch_is_bigger_than_one_round_of_jobs():
+    # Given batches of various sizes on machines of various sizes
+    # Then one process when every setup fits in one round of --jobs, else one per core, 8 setups each at least
+    assert auto_processes(32, 32, 16) == 1
+    assert auto_processes(200, 32, 2) == 2
+    assert auto_processes(200, 32, 64) == 4  # 32 jobs: at least 8 at once in each process
+    assert auto_processes(10_000, 64, 64) == 8
+    assert auto_processes(200, 8, 16) == 1
 
 
 def test_processes_is_checked_on_the_command_line(tmp_path):

@@ -34,6 +34,13 @@ class WorkerProcessError(RuntimeError):
     """A task could not finish in a worker process (it raised, or the process ended); one line, no secret."""
 
 
+def usable_cpus() -> int:
+    """The CPU cores this process may run on (its affinity where the system tells it, else all of them)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def auto_processes(setups: int, jobs: int, cpus: int | None) -> int:
     """How many processes a batch is worth: one per core, each with at least 8 setups running at once, and
     one process when everything fits in one round of `jobs` (starting processes would cost more than it saves)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from checks.batch.file import BatchFileError, load_batch, load_secrets, secrets_environ
-from checks.batch.processes import MAX_PROCESSES, auto_processes
+from checks.batch.processes import MAX_PROCESSES, auto_processes, usable_cpus
 from checks.batch.report import batch_to_csv, batch_to_json, batch_verdict_line, summary_rows
 from checks.batch.run import DEFAULT_JOBS, MAX_JOBS, run_batch
 from checks.cli.common import (
@@ -105,7 +105,7 @@ def batch_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> BatchI
     hidden = tuple(v for v in secrets.values() if v) + tuple(
         lookup[str(s.values[ref]).strip()] for s in setups for ref in ENV_REFERENCES
         if isinstance(s.values.get(ref), str) and str(s.values[ref]).strip() in lookup)
-    processes = auto_processes(len(setups), jobs, os.cpu_count()) if args.processes is None else args.processes
+    processes = auto_processes(len(setups), jobs, usable_cpus()) if args.processes is None else args.processes
     return BatchInputs(setups, lookup, sorted(set(hidden)), jobs, processes)
 
 
