@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import io
 import json
@@ -497,8 +498,20 @@ def test_cli_batch_exit_codes_and_output_file(smtp_lab, lab_settings, tmp_path):
     assert bad_jobs[0] == 2 and "--jobs" in bad_jobs[2]
 
 
-def test_sigint_writes_the_setups_that_finished(smtp_lab, lab_settings, tmp_path):
-    # Given a batch of 2 setups on a fast lab server and 3 on a server taking 1.5 s per reply
+def _all_worker_pids() -> list[int]:
+    """Every batch worker process on the machine, whoever started it."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and b"checks.batch.processes" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_sigint_writes_the_setups_that_finished(smtp_lab, lab_settings, tmp_path, processes):
+    # Given a batch of 2 setups on a fast lab server and 3 on a server taking 1.5 s per reply (in one process, or
+    # shared with a worker process)
     fast, slow = smtp_lab(), smtp_lab(reply_delay=1.5)
     rows = [{"name": f"fast-{i}", **batch_values(lab_settings, fast, timeout=5, deadline=60)} for i in range(2)]
     rows += [{"name": f"slow-{i}", **batch_values(lab_settings, slow, timeout=5, deadline=60)} for i in range(3)]
@@ -507,8 +520,8 @@ def test_sigint_writes_the_setups_that_finished(smtp_lab, lab_settings, tmp_path
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     environment[PW_VAR] = fast.account[1]
     process = subprocess.Popen([sys.executable, "-m", "checks", "batch", str(path), "--jobs", "5", "--format", "csv",
-                                "--output", str(output)], cwd=ROOT, env=environment, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                                "--output", str(output), "--processes", processes], cwd=ROOT, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # When it is interrupted once the fast setups are done and the slow ones are still talking
         time.sleep(6.0)  # start-up, imports and the fast setups' checks, on a loaded machine too
@@ -524,3 +537,4 @@ def test_sigint_writes_the_setups_that_finished(smtp_lab, lab_settings, tmp_path
     records = list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8"), newline="")))
     assert sorted({r["setup"] for r in records}) == ["fast-0", "fast-1"]
     assert fast.account[1] not in output.read_text(encoding="utf-8")
+    assert _all_worker_pids() == []  # no worker outlives the command
