@@ -91,26 +91,24 @@ class RunState:
         with self._lock:
             return tuple(self._secrets)
 
-    def ssl_context(self, make: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
-        """The TLS client context of the run (one for every TLS connection), made on first use."""
+    def _made(self, name: str, make: Callable[[], Any]) -> Any:
+        """The run's object in field `name`, made by `make` on first use (checks running in parallel share it)."""
         with self._lock:
-            if self._ssl_context is None:
-                self._ssl_context = make()
-            return self._ssl_context
+            if getattr(self, name) is None:
+                super().__setattr__(name, make())
+            return getattr(self, name)
+
+    def ssl_context(self, make: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+        """The TLS client context of the run (one for every TLS connection)."""
+        return self._made("_ssl_context", make)
 
     def dns_answers(self, make: Callable[[], Any]) -> Any:
-        """The run's DNS answer cache (a dns.resolver.Cache), made on first use: one question, one query per run."""
-        with self._lock:
-            if self._dns_answers is None:
-                self._dns_answers = make()
-            return self._dns_answers
+        """The run's DNS answer cache (a dns.resolver.Cache): a question two checks ask goes out once."""
+        return self._made("_dns_answers", make)
 
     def http(self, make: Callable[[], TimedHttp]) -> TimedHttp:
-        """The HTTPS client for Entra ID and Graph, made on first use (OAuth2 checks run in parallel)."""
-        with self._lock:
-            if self._http is None:
-                self._http = make()
-            return self._http
+        """The HTTPS client for Entra ID and Graph."""
+        return self._made("_http", make)
 
     def close(self) -> None:
         """Say goodbye to the SMTP server (or close the bare connection) and close the HTTPS client; never raises."""

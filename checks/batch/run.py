@@ -278,9 +278,7 @@ def _named_environ(setups: Sequence[BatchSetup], environ: Mapping[str, str]) -> 
 
 def _injected(deps: Dependencies | None) -> bool:
     """Whether `deps` replaces more than the hosting policy (a test's resolver, clock...): those stay in-process."""
-    return deps is not None and (deps.resolver is not None or deps.ssl_context is not None
-                                 or deps.http_session is not None or deps.clock is not time.monotonic
-                                 or deps.now is not Dependencies.now)
+    return deps is not None and deps != Dependencies(policy=deps.policy)
 
 
 def _lost_outcome(setup: BatchSetup, exc: WorkerProcessError, only: tuple[CheckId, ...] | None, started: float,

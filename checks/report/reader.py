@@ -89,6 +89,15 @@ def _parse_status(text: str) -> Status:
         raise ValueError(f"status {text[:40]!r} is not one of {', '.join(s.value for s in Status)}") from None
 
 
+def _known_check(raw_id: str, unknown: list[str]) -> CheckId | None:
+    """The CheckId of `raw_id`, or None after noting it in `unknown` (a newer version's check, a typo)."""
+    try:
+        return CheckId(raw_id)
+    except ValueError:
+        unknown.append(raw_id or "(empty)")
+        return None
+
+
 def _build(run: Mapping[str, Any], results: list[CheckResult], unknown: list[str], where: str) -> ImportedReport:
     notes: tuple[str, ...] = ()
     if unknown:
@@ -159,10 +168,8 @@ def _report_from_rows(index: dict[str, int], numbered: list[tuple[int, list[str]
                     "more than one run (a batch report?) - import one run at a time", column="run_id", row=number)
             column = "check_id"
             raw_id = cell("check_id").strip()
-            try:
-                check_id = CheckId(raw_id)
-            except ValueError:
-                unknown.append(raw_id or "(empty)")
+            check_id = _known_check(raw_id, unknown)
+            if check_id is None:
                 continue
             if check_id in seen:
                 raise ValueError(f"check_id {raw_id!r} appears twice (rows {seen[check_id]} and {number})")
@@ -229,10 +236,8 @@ def _report_from_document(document: Any, prefix: str) -> ImportedReport:
         if not isinstance(entry, dict):
             raise ReportFormatError(f"{where}: each result must be an object", row=number)
         raw_id = str(entry.get("check_id", "")).strip()
-        try:
-            check_id = CheckId(raw_id)
-        except ValueError:
-            unknown.append(raw_id or "(empty)")
+        check_id = _known_check(raw_id, unknown)
+        if check_id is None:
             continue
         if check_id in seen:
             raise ReportFormatError(f"{where}: check_id {raw_id!r} appears twice", column="check_id", row=number)
