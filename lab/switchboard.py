@@ -6,18 +6,16 @@ connections at another scenario's server (connections already open finish where 
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 from collections.abc import Iterable
 from typing import Any
 
+from lab.forwarding import relay
 from lab.pki import LabPKI
 from lab.smtp import Personality, RunningSmtp, Scenario, start_smtp
 
 ACCEPT_POLL = 0.2  # seconds between checks for stop while waiting for a connection
-IDLE_SECONDS = 30.0  # a forwarded connection silent this long is closed
-CHUNK = 65536
 
 
 class SwitchableSmtp:
@@ -56,34 +54,7 @@ class SwitchableSmtp:
             except OSError:
                 return
             target = self.servers[self.scenario]
-            threading.Thread(target=self._forward, args=(client, (target.host, target.port)), daemon=True).start()
-
-    @staticmethod
-    def _forward(client: socket.socket, target: tuple[str, int]) -> None:
-        try:
-            upstream = socket.create_connection(target, timeout=5)
-        except OSError:
-            client.close()
-            return
-
-        def pipe(source: socket.socket, sink: socket.socket) -> None:
-            source.settimeout(IDLE_SECONDS)
-            try:
-                while chunk := source.recv(CHUNK):
-                    sink.sendall(chunk)
-            except OSError:
-                pass
-            finally:
-                for sock in (source, sink):
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
-
-        back = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
-        back.start()
-        pipe(client, upstream)
-        back.join(IDLE_SECONDS)
-        client.close()
-        upstream.close()
+            threading.Thread(target=relay, args=(client, (target.host, target.port)), daemon=True).start()
 
     def stop(self) -> None:
         self._stopping.set()

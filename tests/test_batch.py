@@ -25,6 +25,7 @@ from checks.batch.run import BATCH_COLUMNS, SetupState, run_batch
 from checks.cli.main import main
 from checks.model import CheckId, Status, Verdict
 from checks.runner import run_checklist
+from lab.forwarding import relay
 from lab.smtp import Personality, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,29 +86,10 @@ class CountingProxy:
             self.total += 1
             self.peak = max(self.peak, self.active)
         try:
-            upstream = socket.create_connection(self.target, timeout=5)
-        except OSError:
-            client.close()
-            return
-        done = threading.Event()
-
-        def pipe(source: socket.socket, sink: socket.socket) -> None:
-            source.settimeout(10)
-            try:
-                while chunk := source.recv(65536):
-                    sink.sendall(chunk)
-            except OSError:
-                pass
-            finally:
-                done.set()
-
-        threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
-        pipe(client, upstream)
-        done.wait(10)
-        with self.lock:
-            self.active -= 1
-        for sock in (client, upstream):
-            sock.close()
+            relay(client, self.target, idle=10)
+        finally:
+            with self.lock:
+                self.active -= 1
 
     def close(self) -> None:
         self.stopping.set()
